@@ -1,0 +1,215 @@
+"""Credentials: the initial-password rule, password hashing, lockout, password changes.
+
+A student's initial password (the last six digits of the passport number) is weak and
+guessable, so the database keeps only an HMAC of it under INITIAL_PASSWORD_KEY, which
+lives outside the database: a stolen database file alone does not reveal it, and an
+import of 20,000 students stays fast. The first change replaces it with a slow hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+import audit
+from clock import utcnow
+from database import db
+from models import Account, Office, Role, School
+
+MIN_PASSWORD_LENGTH = 8
+USERNAME = re.compile(r"[A-Za-z0-9._-]{2,64}")
+# A hash to compare against when the user name is unknown, so timing does not tell.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+_ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def initial_password(passport_no: str) -> str | None:
+    """The last six digits of the passport number, ignoring everything else; None if fewer."""
+    digits = re.sub(r"\D", "", passport_no or "")
+    return digits[-6:] if len(digits) >= 6 else None
+
+
+def initial_password_digest(student_id: str, password: str) -> str:
+    """Keyed hash of a student's initial password, salted by the student ID."""
+    key = current_app.config["INITIAL_PASSWORD_KEY"].encode()
+    message = f"{student_id}\0{password}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def password_matches(account: Account, password: str) -> bool:
+    """Whether the password is the account's current one (initial, one-time or chosen)."""
+    if account.password_hash:
+        if account.password_expires_at and account.password_expires_at < utcnow():
+            return False
+        return check_password_hash(account.password_hash, password)
+    if account.initial_password_digest:
+        expected = initial_password_digest(account.username, password)
+        return hmac.compare_digest(expected, account.initial_password_digest)
+    return False
+
+
+def is_locked(account: Account) -> bool:
+    """Whether too many failures have locked the account for now."""
+    return account.locked_until is not None and account.locked_until > utcnow()
+
+
+def authenticate(username: str, password: str) -> Account | None:
+    """The account if the password is right and the account usable; counts failures in the database.
+
+    A locked, disabled or unknown account fails exactly like a wrong password.
+    """
+    username = username.strip()
+    account = db.session.scalar(select(Account).where(Account.username == username))
+    if account is None:
+        check_password_hash(_DUMMY_HASH, password)
+        audit.record("login.failed", None, subject=username[:64], reason="unknown user name")
+        return None
+    if is_locked(account) or account.disabled or not password_matches(account, password):
+        _count_failure(account)
+        return None
+    account.failed_logins = 0
+    account.locked_until = None
+    account.last_login_at = utcnow()
+    audit.record("login", account, student_id=_student_id(account))
+    return account
+
+
+def _count_failure(account: Account) -> None:
+    """Add one failure atomically (workers may race) and lock at the limit."""
+    db.session.execute(
+        update(Account)
+        .where(Account.id == account.id)
+        .values(failed_logins=Account.failed_logins + 1)
+    )
+    db.session.refresh(account)
+    why = "disabled" if account.disabled else "locked" if is_locked(account) else "wrong password"
+    audit.record("login.failed", account, student_id=_student_id(account), reason=why)
+    if account.failed_logins >= current_app.config["LOCKOUT_ATTEMPTS"] and not is_locked(account):
+        minutes = current_app.config["LOCKOUT_MINUTES"]
+        account.locked_until = utcnow() + timedelta(minutes=minutes)
+        account.failed_logins = 0
+        audit.record(
+            "account.locked",
+            None,
+            student_id=_student_id(account),
+            subject=account.username,
+            after=f"locked for {minutes} minutes",
+            reason=f"{current_app.config['LOCKOUT_ATTEMPTS']} failed logins",
+        )
+
+
+def _student_id(account: Account) -> int | None:
+    return account.student.id if account.student else None
+
+
+def password_problems(account: Account, new_password: str) -> list:
+    """Why a new password is refused (empty when it is acceptable)."""
+    problems = []
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        problems.append(_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+    if new_password.strip().lower() == account.username.lower():
+        problems.append(_l("Do not use your user name as your password."))
+    if account.initial_password_digest and password_matches_initial(account, new_password):
+        problems.append(_l("Do not reuse the initial password from your passport number."))
+    elif account.password_hash and check_password_hash(account.password_hash, new_password):
+        problems.append(_l("Choose a password different from the current one."))
+    return problems
+
+
+def password_matches_initial(account: Account, password: str) -> bool:
+    """Whether the password equals the student's initial password."""
+    digest = initial_password_digest(account.username, password)
+    return hmac.compare_digest(digest, account.initial_password_digest or "")
+
+
+def change_password(account: Account, new_password: str, *, by: Account | None = None) -> None:
+    """Set a chosen password, end every other session, and audit it."""
+    account.password_hash = generate_password_hash(new_password)
+    account.initial_password_digest = None
+    account.must_change_password = False
+    account.password_expires_at = None
+    account.session_generation += 1
+    audit.record(
+        "password.changed",
+        by or account,
+        student_id=_student_id(account),
+        subject=account.username,
+    )
+
+
+def reset_to_one_time_password(account: Account, admin: Account) -> str:
+    """Give the account a random one-time password that must be changed at next login."""
+    password = "".join(secrets.choice(_ONE_TIME_ALPHABET) for _ in range(10))
+    days = current_app.config["ONE_TIME_PASSWORD_DAYS"]
+    account.password_hash = generate_password_hash(password)
+    account.initial_password_digest = None
+    account.must_change_password = True
+    account.password_expires_at = utcnow() + timedelta(days=days)
+    account.failed_logins = 0
+    account.locked_until = None
+    account.session_generation += 1
+    audit.record(
+        "password.reset",
+        admin,
+        student_id=_student_id(account),
+        subject=account.username,
+        after=f"one-time password, expires in {days} days",
+    )
+    return password
+
+
+def end_sessions(account: Account) -> None:
+    """Make every session cookie of this account stop working (logout everywhere)."""
+    account.session_generation += 1
+    audit.record("logout", account, student_id=_student_id(account))
+
+
+def username_taken(username: str) -> bool:
+    """Whether any account, of any role, already uses the name (case-insensitively)."""
+    lowered = func.lower(Account.username)
+    return db.session.scalar(select(Account.id).where(lowered == username.lower())) is not None
+
+
+class AccountError(ValueError):
+    """An account that cannot be created as asked; the message says why."""
+
+
+def create_account(
+    username: str,
+    role: Role,
+    office: Office | None,
+    school: School | None,
+    password: str,
+    display_name: str = "",
+    *,
+    actor: Account | None = None,
+) -> Account:
+    """Create a staff, desk or admin account (students come only from the import)."""
+    username = username.strip()
+    if not USERNAME.fullmatch(username):
+        raise AccountError("a user name is 2 to 64 letters, digits, dots, hyphens or underscores")
+    if role == Role.STUDENT:
+        raise AccountError("student accounts come from the student import")
+    if role == Role.STAFF and office is None:
+        raise AccountError("a staff account needs an office")
+    if role == Role.ADMIN and (office or school):
+        raise AccountError("an admin works for every office and school: give neither")
+    if username_taken(username):
+        raise AccountError(f"the user name {username!r} is already taken")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    account = Account(username=username, role=role, office=office, school=school, display_name=display_name,
+                      password_hash=generate_password_hash(password))
+    db.session.add(account)
+    db.session.flush()
+    scope = ", ".join(filter(None, [office.code if office else "", school.name if school else ""]))
+    audit.record("account.created", actor, subject=username, after=f"{role.value} {scope}".strip())
+    return account

@@ -1,0 +1,120 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request, session
+from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, current_user
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+import cli
+from config import load_config
+from database import configure_sqlite, db
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+migrate = Migrate()
+babel = Babel()
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application; `test_config` replaces the instance file and the environment."""
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, test_config)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["UNIVERSITY_TZ"])
+
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    _init_login(app)
+
+    from views import auth, student
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(student.bp)
+    cli.register(app)
+    _init_templates(app)
+    _init_errors(app)
+    app.after_request(_security_headers)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page itself says what to do
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_account(session_id: str):
+        from models import Account
+
+        account_id, _, generation = session_id.partition(":")
+        if not account_id.isdigit() or not generation.isdigit():
+            return None
+        account = db.session.get(Account, int(account_id))
+        # A bumped generation (logout, password change) voids every older cookie.
+        if account is None or account.disabled or account.session_generation != int(generation):
+            return None
+        return account
+
+
+def _select_locale() -> str | None:
+    chosen = session.get("language")
+    if chosen:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.language:
+        return current_user.language
+    return request.accept_languages.best_match(["en", "zh_Hans_CN", "zh"]) or "en"
+
+
+def _init_templates(app: Flask) -> None:
+    app.jinja_env.filters["when"] = lambda moment: format_datetime(moment, "yyyy-MM-dd HH:mm") if moment else ""
+    app.jinja_env.filters["day"] = lambda d: format_date(d, "long") if d else ""
+
+    @app.context_processor
+    def university():
+        keys = ("UNIVERSITY_NAME_EN", "UNIVERSITY_NAME_ZH", "SCHOOL_NAME_EN", "SCHOOL_NAME_ZH",
+                "HELP_DESK_EN", "HELP_DESK_ZH", "HELP_PHONE", "HELP_MOBILE")
+        language = "zh-Hans" if str(get_locale()).startswith("zh") else "en"
+        return {"site": {key.lower(): app.config[key] for key in keys}, "page_language": language}
+
+
+ERROR_PAGES = {
+    400: (_l("Please try again"),
+          _l("The form expired or came from elsewhere. Nothing was changed; reload the page and send it again.")),
+    403: (_l("Not allowed"), _l("This page is not open to your account.")),
+    404: (_l("Not found"), _l("There is no such page.")),
+    405: (_l("Not allowed"), _l("That is not something this page can do.")),
+    413: (_l("File too large"), _l("The file is larger than this page accepts. Nothing was changed.")),
+}
+
+
+def _init_errors(app: Flask) -> None:
+    def page(code: int):
+        title, message = ERROR_PAGES[code]
+        return render_template("error.html", code=code, title=title, message=message), code
+
+    for code in (403, 404, 405, 413):
+        app.register_error_handler(code, lambda _error, code=code: page(code))
+    app.register_error_handler(CSRFError, lambda _error: page(400))
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if current_user and current_user.is_authenticated:
+        response.headers.setdefault("Cache-Control", "no-store")  # no personal data from the back button after logout
+    return response

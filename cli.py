@@ -1,0 +1,171 @@
+"""Command-line tasks: flask --app app init-db | create-cohort | import-students | create-user."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+import accounts
+import audit
+import clearance
+import importing
+import seeding
+from clock import today
+from database import db, write_transaction
+from models import Cohort, CohortKind, Office, Role, School
+
+PROJECT = Path(__file__).resolve().parent
+SEED_FILE = PROJECT / "seed_data.csv"
+
+
+def register(app: Flask) -> None:
+    for command in (init_db, create_cohort, import_students, create_user):
+        app.cli.add_command(command)
+
+
+@click.command("init-db")
+@click.option("--demo", is_flag=True, help="Also add demo cohorts, accounts and the students of seed_data.csv.")
+def init_db(demo: bool) -> None:
+    """Create or upgrade the schema and add the six standard offices. Safe to run twice."""
+    upgrade(directory=str(PROJECT / "migrations"))
+    with write_transaction():
+        added = seeding.ensure_standard_offices()
+    click.echo("Database ready." + (f" Added: {', '.join(added)}." if added else ""))
+    if demo:
+        _add_demo()
+
+
+def _add_demo() -> None:
+    with write_transaction():
+        seeding.ensure_demo_cohorts(today())
+        plan = importing.plan_import(SEED_FILE.read_bytes())
+        _stop_on_errors(plan)
+        result = importing.apply_import(plan, None, "demo")
+        clearance.refresh_students(result.student_ids)
+        logins = seeding.ensure_demo_accounts(
+            lambda *args: accounts.create_account(*args, actor=None))
+    click.echo(f"Demo: {result.added} students added, {result.updated} updated.\n")
+    click.echo("Demo logins (user name / password):")
+    for username, password, what in logins:
+        click.echo(f"  {username:<15} {password:<22} {what}")
+    click.echo("Demo students (student ID / initial password = last 6 passport digits):")
+    for row in _sample_students():
+        click.echo(f"  {row['student_id']:<15} {accounts.initial_password(row['passport_no']):<22} "
+                   f"{row['name']} ({row['cohort']}{', owes library fees' if _owes(row) else ''})")
+
+
+def _sample_students() -> list[dict]:
+    with SEED_FILE.open(encoding="utf-8-sig", newline="") as seed:
+        rows = list(csv.DictReader(seed))
+    owing = [r for r in rows if _owes(r)]
+    return [r for r in rows if not _owes(r)][:3] + owing[:2]
+
+
+def _owes(row: dict) -> bool:
+    return Decimal(row["library_fees_owed"] or 0) > 0
+
+
+def _stop_on_errors(plan: importing.ImportPlan) -> None:
+    if plan.errors:
+        for error in plan.errors:
+            click.echo(f"  {error}", err=True)
+        raise click.ClickException(f"the file was refused: {len(plan.errors)} error(s); nothing was imported")
+
+
+def _parse_day(_ctx, _param, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+@click.command("create-cohort")
+@click.argument("code")
+@click.option("--name-en", required=True, help="English name, e.g. '2011 undergraduates'.")
+@click.option("--name-zh", required=True, help="Chinese name, e.g. '2011级本科生'.")
+@click.option("--kind", type=click.Choice([k.value for k in CohortKind]), required=True)
+@click.option("--opens", required=True, callback=_parse_day, help="First day of the window, YYYY-MM-DD.")
+@click.option("--closes", required=True, callback=_parse_day, help="Last day of the window (inclusive).")
+@click.option("--certificate-day", callback=_parse_day, help="Day the certificates are handed over.")
+@click.option("--certificate-hours", default="", help="e.g. 08:30-16:00")
+@click.option("--certificate-place", default="", help="Where the certificates are handed over.")
+@click.option("--documents", help="Documents handed over (default from the kind).")
+def create_cohort(code, name_en, name_zh, kind, opens, closes, certificate_day, certificate_hours,
+                  certificate_place, documents) -> None:
+    """Create a cohort of eligible students (its window and certificate day)."""
+    if closes < opens:
+        raise click.BadParameter("the window closes before it opens", param_hint="--closes")
+    with write_transaction():
+        if db.session.scalar(select(Cohort).where(Cohort.code == code)):
+            raise click.ClickException(f"cohort {code} already exists")
+        cohort = Cohort(code=code, name_en=name_en, name_zh=name_zh, kind=CohortKind(kind), opens_on=opens,
+                        closes_on=closes, certificate_day=certificate_day, certificate_hours=certificate_hours,
+                        certificate_place=certificate_place,
+                        documents=documents or seeding.documents_for(CohortKind(kind)))
+        db.session.add(cohort)
+        audit.record("cohort.created", None, actor_label="cli", subject=code, after=f"{opens} – {closes}")
+    click.echo(f"Cohort {code} created: window {opens} to {closes}.")
+
+
+@click.command("import-students")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Report what would be added, updated and refused; write nothing.")
+@click.option("--encoding", type=click.Choice(list(importing.ENCODINGS)), default="utf-8", show_default=True)
+def import_students(file: Path, dry_run: bool, encoding: str) -> None:
+    """Import eligible students from a CSV file: all rows or none."""
+    try:
+        plan = importing.plan_import(file.read_bytes(), encoding)
+    except importing.ImportRefused as refused:
+        raise click.ClickException(f"the file was refused: {refused}") from None
+    click.echo(f"{len(plan.to_add)} to add, {len(plan.to_update)} to update, {plan.unchanged} unchanged, "
+               f"{len(plan.errors)} refused; {len(plan.holds_to_place)} library holds to place"
+               + (f"; new schools: {', '.join(plan.new_schools)}" if plan.new_schools else ""))
+    for row in plan.holds_not_replaced:
+        click.echo(f"  line {row.line}: library hold for {row.values['student_id']} was released by staff; "
+                   "not placed again")
+    _stop_on_errors(plan)
+    if dry_run:
+        click.echo("Dry run: nothing was written.")
+        return
+    with write_transaction():
+        plan = importing.plan_import(file.read_bytes(), encoding)  # again, under the write lock
+        _stop_on_errors(plan)
+        result = importing.apply_import(plan, None, "cli")
+        clearance.refresh_students(result.student_ids)
+    click.echo(f"Imported: {result.added} added, {result.updated} updated, {result.holds_placed} holds placed.")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice([Role.STAFF.value, Role.DESK.value, Role.ADMIN.value]), required=True)
+@click.option("--office", "office_code", help="Office code (LIB, DORM, FIN, CARD, INTL, SCHOOL); required for staff.")
+@click.option("--school", "school_name", help="Limit the account to one school (its name as in the student CSV).")
+@click.option("--name", "display_name", default="", help="The person's or the counter's name.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user(username, role, office_code, school_name, display_name, password) -> None:
+    """Create a staff, desk or admin account."""
+    with write_transaction():
+        office = school = None
+        if office_code:
+            office = db.session.scalar(select(Office).where(Office.code == office_code.upper()))
+            if office is None:
+                raise click.BadParameter(f"no office {office_code!r}", param_hint="--office")
+        if school_name:
+            school = db.session.scalar(select(School).where(School.name == school_name))
+            if school is None:
+                school = School(name=school_name)
+                db.session.add(school)
+        try:
+            accounts.create_account(username, Role(role), office, school, password, display_name)
+        except accounts.AccountError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"Account {username} ({role}) created.")

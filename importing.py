@@ -1,0 +1,342 @@
+"""Importing the list of eligible students from CSV: validate everything, then write all or nothing.
+
+The same code serves the CLI and the admin's upload. Reading (`plan_import`) writes
+nothing, which is what a dry run shows; `apply_import` writes the plan in the caller's
+transaction with bulk statements, so 20,000 rows take seconds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import insert, select
+
+from accounts import initial_password, initial_password_digest
+from clock import utcnow
+from database import db
+from models import Account, AuditEvent, Cohort, Hold, HoldSource, Office, Role, School, Student
+
+REQUIRED_COLUMNS = ("student_id", "name", "passport_no", "cohort", "school")
+OPTIONAL_COLUMNS = ("name_zh", "programme", "nationality", "email", "library_fees_owed")
+MAX_LENGTHS = {
+    "student_id": 32, "name": 200, "passport_no": 40, "cohort": 32, "school": 200,
+    "name_zh": 100, "programme": 200, "nationality": 100, "email": 200, "library_fees_owed": 20,
+}
+ENCODINGS = {"utf-8": "utf-8-sig", "gb18030": "gb18030"}
+DETAIL_FIELDS = ("name", "name_zh", "programme", "nationality", "email")
+STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
+SCIENTIFIC = re.compile(r"[0-9.,]+[eE][+-]?[0-9]+")
+MAX_FEES = Decimal("99999999.99")
+
+
+class ImportRefused(Exception):
+    """The whole file is refused before any row is read (encoding, header)."""
+
+
+@dataclass
+class RowError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class StudentRow:
+    line: int
+    values: dict[str, str]
+    fees: Decimal
+
+
+@dataclass
+class ImportPlan:
+    """What an import would do; `errors` non-empty means it must not be applied."""
+
+    to_add: list[StudentRow] = field(default_factory=list)
+    to_update: list[tuple[StudentRow, Student, dict[str, tuple[str, str]]]] = field(default_factory=list)
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    new_schools: list[str] = field(default_factory=list)
+    holds_to_place: list[StudentRow] = field(default_factory=list)
+    holds_not_replaced: list[StudentRow] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def decode(data: bytes, encoding: str = "utf-8") -> str:
+    """The file's text, or ImportRefused with advice when the bytes are not in that encoding."""
+    if encoding not in ENCODINGS:
+        raise ImportRefused(f"unknown encoding {encoding!r}: use utf-8 or gb18030")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ImportRefused('the file is UTF-16 ("Unicode text"); save it as "CSV UTF-8 (comma delimited)"')
+    try:
+        text = data.decode(ENCODINGS[encoding])
+    except UnicodeDecodeError as error:
+        advice = 'save it from Excel as "CSV UTF-8 (comma delimited)"'
+        if encoding == "utf-8":
+            advice += ", or import it with the encoding gb18030 if it was saved on a Chinese system"
+        raise ImportRefused(f"the file is not valid {encoding} text (byte {error.start + 1}): {advice}") from None
+    if "\x00" in text:
+        raise ImportRefused("the file is not CSV text")
+    return text
+
+
+def read_rows(text: str) -> tuple[list[StudentRow], list[RowError]]:
+    """Parse and check every row on its own; errors carry the file's line numbers."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        raise ImportRefused("the file is empty: it needs a header row and one row per student") from None
+    columns = [name.strip().lower() for name in header]
+    _check_header(columns)
+    rows, errors = [], []
+    seen: dict[str, int] = {}
+    line = reader.line_num + 1
+    try:
+        for record in reader:
+            if any(cell.strip() for cell in record):
+                row, row_errors = _read_row(line, columns, record, seen)
+                errors.extend(row_errors)
+                if row is not None:
+                    rows.append(row)
+            line = reader.line_num + 1
+    except csv.Error as error:
+        errors.append(RowError(line, f"not readable as CSV ({error})"))
+    return rows, errors
+
+
+def _check_header(columns: list[str]) -> None:
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    unknown = [name for name in columns if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    repeated = sorted({name for name in columns if columns.count(name) > 1})
+    problems = []
+    if missing:
+        problems.append("missing required column(s): " + ", ".join(missing))
+    if unknown:
+        problems.append("unknown column(s): " + ", ".join(name or "(empty)" for name in unknown))
+    if repeated:
+        problems.append("column(s) named twice: " + ", ".join(repeated))
+    if problems:
+        expected = ", ".join(REQUIRED_COLUMNS) + " (optional: " + ", ".join(OPTIONAL_COLUMNS) + ")"
+        raise ImportRefused("line 1: " + "; ".join(problems) + f". Expected columns: {expected}")
+
+
+def _read_row(line: int, columns: list[str], record: list[str], seen: dict[str, int]):
+    errors: list[RowError] = []
+    if len(record) > len(columns):
+        return None, [RowError(line, f"{len(record)} fields but the header has {len(columns)}")]
+    values = {name: "" for name in OPTIONAL_COLUMNS}
+    values.update({name: cell.strip() for name, cell in zip(columns, record, strict=False)})
+    for name, limit in MAX_LENGTHS.items():
+        if len(values.get(name, "")) > limit:
+            errors.append(RowError(line, f"{name} is longer than {limit} characters"))
+    for name in REQUIRED_COLUMNS:
+        if not values.get(name):
+            errors.append(RowError(line, f"{name} is empty"))
+    student_id = values.get("student_id", "")
+    if SCIENTIFIC.fullmatch(student_id):
+        errors.append(RowError(line, f"student_id {student_id!r} is in scientific notation: "
+                                     "format the column as Text in Excel and type the IDs again"))
+    elif student_id and not STUDENT_ID.fullmatch(student_id):
+        errors.append(RowError(line, f"student_id {student_id!r} may hold only letters, digits and hyphens"))
+    elif student_id in seen:
+        errors.append(RowError(line, f"student_id {student_id} is already on line {seen[student_id]}"))
+    elif student_id:
+        seen[student_id] = line
+    if values.get("passport_no") and initial_password(values["passport_no"]) is None:
+        errors.append(RowError(line, "passport_no has fewer than 6 digits, so no initial password can be made"))
+    if values["email"] and "@" not in values["email"]:
+        errors.append(RowError(line, f"email {values['email']!r} is not an e-mail address"))
+    fees, fee_error = _parse_fees(values["library_fees_owed"])
+    if fee_error:
+        errors.append(RowError(line, fee_error))
+    return (None if errors else StudentRow(line, values, fees)), errors
+
+
+def _parse_fees(text: str) -> tuple[Decimal, str | None]:
+    cleaned = text.replace("¥", "").replace("￥", "").replace(",", "").strip()
+    if not cleaned:
+        return Decimal(0), None
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        return Decimal(0), f"library_fees_owed {text!r} is not an amount"
+    if not amount.is_finite() or amount < 0 or amount > MAX_FEES or amount != amount.quantize(Decimal("0.01")):
+        return Decimal(0), f"library_fees_owed {text!r} must be an amount of 0 or more with at most 2 decimals"
+    return amount, None
+
+
+def plan_import(data: bytes, encoding: str = "utf-8") -> ImportPlan:
+    """Read the file and compare it with the database; writes nothing."""
+    rows, errors = read_rows(decode(data, encoding))
+    plan = ImportPlan(errors=errors)
+    cohorts = {c.code: c for c in db.session.scalars(select(Cohort))}
+    schools = {s.name: s for s in db.session.scalars(select(School))}
+    students = {s.student_id: s for s in db.session.scalars(select(Student))}
+    other_accounts = set(db.session.scalars(select(Account.username).where(Account.role != Role.STUDENT)))
+    released_import_holds, open_import_holds = _import_holds()
+    for row in rows:
+        values = row.values
+        if values["cohort"] not in cohorts:
+            plan.errors.append(RowError(row.line, f"cohort {values['cohort']!r} does not exist: create it first"))
+            continue
+        if values["student_id"] in other_accounts:
+            plan.errors.append(RowError(row.line, f"{values['student_id']} is already a staff account's user name"))
+            continue
+        if values["school"] not in schools and values["school"] not in plan.new_schools:
+            plan.new_schools.append(values["school"])
+        existing = students.get(values["student_id"])
+        if existing is None:
+            plan.to_add.append(row)
+        else:
+            changes = _changes(existing, values, cohorts)
+            if changes:
+                plan.to_update.append((row, existing, changes))
+            else:
+                plan.unchanged += 1
+        if row.fees > 0:
+            key = existing.id if existing else None
+            if key in released_import_holds:
+                plan.holds_not_replaced.append(row)
+            elif key not in open_import_holds:
+                plan.holds_to_place.append(row)
+    plan.errors.sort(key=lambda error: error.line)
+    return plan
+
+
+def _import_holds() -> tuple[set[int], set[int]]:
+    """Students with a released, and with an open, library hold placed by an import."""
+    query = select(Hold.student_id, Hold.released_at).join(Office).where(
+        Office.code == "LIB", Hold.source == HoldSource.IMPORT)
+    released, still_open = set(), set()
+    for student_id, released_at in db.session.execute(query):
+        (released if released_at else still_open).add(student_id)
+    return released - still_open, still_open
+
+
+def _changes(student: Student, values: dict[str, str], cohorts: dict[str, Cohort]) -> dict:
+    changes = {name: (getattr(student, name), values[name]) for name in DETAIL_FIELDS
+               if getattr(student, name) != values[name]}
+    if student.cohort_id != cohorts[values["cohort"]].id:
+        changes["cohort"] = (student.cohort.code, values["cohort"])
+    if student.school.name != values["school"]:
+        changes["school"] = (student.school.name, values["school"])
+    account = student.account
+    if account.initial_password_digest:
+        digest = initial_password_digest(values["student_id"], initial_password(values["passport_no"]))
+        if digest != account.initial_password_digest:
+            changes["initial password"] = ("(from the old passport number)", "(from the new passport number)")
+    return changes
+
+
+@dataclass
+class ImportResult:
+    added: int
+    updated: int
+    unchanged: int
+    holds_placed: int
+    student_ids: list[int]
+
+
+def apply_import(plan: ImportPlan, actor: Account | None, source: str) -> ImportResult:
+    """Write a checked plan in the caller's transaction; never deletes, never re-places a released hold."""
+    if not plan.ok:
+        raise ValueError("an import plan with errors cannot be applied")
+    now = utcnow()
+    actor_label = actor.username if actor else source
+    cohorts = {c.code: c.id for c in db.session.scalars(select(Cohort))}
+    schools = _ensure_schools(plan)
+    added = _add_students(plan.to_add, cohorts, schools, now)
+    events = [_event(actor, actor_label, now, "student.imported", student_id, row.values["student_id"], "",
+                     f"{row.values['cohort']}, {row.values['school']}", source)
+              for row, student_id in zip(plan.to_add, added, strict=True)]
+    for row, student, changes in plan.to_update:
+        _update_student(student, row.values, changes, cohorts, schools)
+        events.append(_event(actor, actor_label, now, "student.updated", student.id, row.values["student_id"],
+                             "; ".join(f"{k}: {old}" for k, (old, _new) in changes.items()),
+                             "; ".join(f"{k}: {new}" for k, (_old, new) in changes.items()), source))
+    ids_by_number = dict(zip((row.values["student_id"] for row in plan.to_add), added, strict=True))
+    ids_by_number.update({student.student_id: student.id for _row, student, _c in plan.to_update})
+    ids_by_number.update(_ids_of(row.values["student_id"] for row in plan.holds_to_place
+                                 if row.values["student_id"] not in ids_by_number))
+    placed = _place_fee_holds(plan.holds_to_place, ids_by_number, actor, now)
+    events += [_event(actor, actor_label, now, "hold.placed", ids_by_number[row.values["student_id"]],
+                      "hold:LIB", "", f"¥{row.fees}", "library fees owed (import)") for row in plan.holds_to_place]
+    if events:
+        db.session.execute(insert(AuditEvent), events)
+    return ImportResult(len(added), len(plan.to_update), plan.unchanged, placed, list(ids_by_number.values()))
+
+
+def _event(actor, actor_label, now, action, student_id, subject, before, after, reason) -> dict:
+    return {"actor_id": actor.id if actor else None, "actor_label": actor_label, "at": now, "action": action,
+            "student_id": student_id, "office_id": None, "subject": subject, "from_value": before,
+            "to_value": after, "reason": reason}
+
+
+def _ensure_schools(plan: ImportPlan) -> dict[str, int]:
+    for name in plan.new_schools:
+        db.session.add(School(name=name))
+    db.session.flush()
+    return {s.name: s.id for s in db.session.scalars(select(School))}
+
+
+def _add_students(rows: list[StudentRow], cohorts, schools, now) -> list[int]:
+    if not rows:
+        return []
+    account_ids = db.session.scalars(
+        insert(Account).returning(Account.id, sort_by_parameter_order=True),
+        [{"username": row.values["student_id"], "role": Role.STUDENT, "display_name": row.values["name"],
+          "must_change_password": True, "created_at": now, "failed_logins": 0, "session_generation": 0,
+          "disabled": False,
+          "initial_password_digest": initial_password_digest(
+              row.values["student_id"], initial_password(row.values["passport_no"]))}
+         for row in rows],
+    ).all()
+    return db.session.scalars(
+        insert(Student).returning(Student.id, sort_by_parameter_order=True),
+        [{"account_id": account_id, "student_id": row.values["student_id"], "cohort_id": cohorts[row.values["cohort"]],
+          "school_id": schools[row.values["school"]], "created_at": now, "updated_at": now,
+          "window_extension_reason": "", **{name: row.values[name] for name in DETAIL_FIELDS}}
+         for row, account_id in zip(rows, account_ids, strict=True)],
+    ).all()
+
+
+def _update_student(student: Student, values, changes, cohorts, schools) -> None:
+    for name in DETAIL_FIELDS:
+        setattr(student, name, values[name])
+    student.cohort_id = cohorts[values["cohort"]]
+    student.school_id = schools[values["school"]]
+    student.account.display_name = values["name"]
+    if "initial password" in changes:
+        student.account.initial_password_digest = initial_password_digest(
+            values["student_id"], initial_password(values["passport_no"]))
+
+
+def _ids_of(student_numbers) -> dict[str, int]:
+    numbers = list(student_numbers)
+    if not numbers:
+        return {}
+    query = select(Student.student_id, Student.id).where(Student.student_id.in_(numbers))
+    return dict(db.session.execute(query).all())
+
+
+def _place_fee_holds(rows: list[StudentRow], ids_by_number, actor, now) -> int:
+    if not rows:
+        return 0
+    library_id = db.session.scalar(select(Office.id).where(Office.code == "LIB"))
+    if library_id is None:
+        raise ValueError("the library office (LIB) does not exist: run init-db first")
+    db.session.execute(insert(Hold), [
+        {"student_id": ids_by_number[row.values["student_id"]], "office_id": library_id, "amount": row.fees,
+         "reason": "Library fees owed", "source": HoldSource.IMPORT, "placed_by_id": actor.id if actor else None,
+         "placed_at": now, "release_reason": ""}
+        for row in rows])
+    return len(rows)

@@ -1,0 +1,315 @@
+"""The data model: SQLAlchemy 2.0 typed models. No behaviour here beyond small derived properties;
+the rules live in clearance.py."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Column,
+    Enum,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clock import utcnow
+from database import db
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    """A portable enum column that stores the members' values, checked by the database."""
+    return Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Role(enum.StrEnum):
+    STUDENT = "student"
+    STAFF = "staff"
+    DESK = "desk"
+    ADMIN = "admin"
+
+
+class CohortKind(enum.StrEnum):
+    DEGREE = "degree"
+    NON_DEGREE = "non-degree"
+
+
+class StepMode(enum.StrEnum):
+    SELF_SERVICE = "self-service"
+    STAFF = "staff"
+    AUTOMATIC = "automatic"
+
+
+class StepState(enum.StrEnum):
+    PENDING = "pending"
+    CLEARED = "cleared"
+    BLOCKED = "blocked"
+
+
+class ActorKind(enum.StrEnum):
+    """Who changed a step: office staff (or an admin), the student, or the system."""
+
+    STAFF = "staff"
+    STUDENT = "student"
+    SYSTEM = "system"
+
+
+class HoldSource(enum.StrEnum):
+    IMPORT = "import"
+    STAFF = "staff"
+    LIST = "list"
+
+
+step_cohorts = Table(
+    "step_cohorts",
+    db.metadata,
+    Column("step_id", ForeignKey("steps.id", ondelete="CASCADE"), primary_key=True),
+    Column("cohort_id", ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True),
+)
+
+step_prerequisites = Table(
+    "step_prerequisites",
+    db.metadata,
+    Column("step_id", ForeignKey("steps.id", ondelete="CASCADE"), primary_key=True),
+    Column("required_step_id", ForeignKey("steps.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Cohort(db.Model):
+    __tablename__ = "cohorts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_en: Mapped[str] = mapped_column(String(200))
+    name_zh: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[CohortKind] = mapped_column(_enum(CohortKind, "cohort_kind"))
+    opens_on: Mapped[date]
+    closes_on: Mapped[date]
+    certificate_day: Mapped[date | None]
+    certificate_hours: Mapped[str] = mapped_column(String(40), default="")
+    certificate_place: Mapped[str] = mapped_column(String(200), default="")
+    documents: Mapped[str] = mapped_column(String(300))
+
+    students: Mapped[list[Student]] = relationship(back_populates="cohort")
+
+
+class School(db.Model):
+    __tablename__ = "schools"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Office(db.Model):
+    __tablename__ = "offices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name_en: Mapped[str] = mapped_column(String(200))
+    name_zh: Mapped[str] = mapped_column(String(200), default="")
+    location: Mapped[str] = mapped_column(String(300), default="")
+    hours: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(100), default="")
+    instructions: Mapped[str] = mapped_column(Text, default="")
+
+    steps: Mapped[list[Step]] = relationship(back_populates="office", order_by="Step.position")
+
+
+class Step(db.Model):
+    __tablename__ = "steps"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    title_en: Mapped[str] = mapped_column(String(200))
+    title_zh: Mapped[str] = mapped_column(String(200), default="")
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    what_to_bring: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+    mode: Mapped[StepMode] = mapped_column(_enum(StepMode, "step_mode"))
+    retired: Mapped[bool] = mapped_column(default=False)
+
+    office: Mapped[Office] = relationship(back_populates="steps")
+    # No cohorts named means the step applies to every cohort.
+    cohorts: Mapped[list[Cohort]] = relationship(secondary=step_cohorts)
+    prerequisites: Mapped[list[Step]] = relationship(
+        secondary=step_prerequisites,
+        primaryjoin=lambda: Step.id == step_prerequisites.c.step_id,
+        secondaryjoin=lambda: Step.id == step_prerequisites.c.required_step_id,
+    )
+
+
+class Account(UserMixin, db.Model):
+    """Every login, whatever the role; user names are unique across roles."""
+
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
+    disabled: Mapped[bool] = mapped_column(default=False)
+    language: Mapped[str | None] = mapped_column(String(16))
+    # A slow hash of a chosen password, or of a one-time password given by an admin.
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    # A keyed hash (key outside the database) of a student's initial password, until the first change.
+    initial_password_digest: Mapped[str | None] = mapped_column(String(64))
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    password_expires_at: Mapped[datetime | None]
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    # Bumped at logout and password change: every earlier session cookie stops working.
+    session_generation: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    office: Mapped[Office | None] = relationship()
+    school: Mapped[School | None] = relationship()
+    student: Mapped[Student | None] = relationship(back_populates="account")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_generation}"
+
+    @property
+    def is_active(self) -> bool:
+        return not self.disabled
+
+
+class Student(db.Model):
+    __tablename__ = "students"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), unique=True)
+    student_id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    name_zh: Mapped[str] = mapped_column(String(100), default="")
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    programme: Mapped[str] = mapped_column(String(200), default="")
+    nationality: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    window_extended_until: Mapped[date | None]
+    window_extension_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    account: Mapped[Account] = relationship(back_populates="student")
+    cohort: Mapped[Cohort] = relationship(back_populates="students")
+    school: Mapped[School] = relationship()
+    statuses: Mapped[list[StepStatus]] = relationship(back_populates="student")
+    holds: Mapped[list[Hold]] = relationship(back_populates="student")
+
+
+class StepStatus(db.Model):
+    """A student's recorded state on one step. No row means pending and untouched."""
+
+    __tablename__ = "step_statuses"
+    __table_args__ = (UniqueConstraint("student_id", "step_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"), index=True)
+    state: Mapped[StepState] = mapped_column(_enum(StepState, "step_state"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor_kind: Mapped[ActorKind] = mapped_column(_enum(ActorKind, "actor_kind"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    student: Mapped[Student] = relationship(back_populates="statuses")
+    step: Mapped[Step] = relationship()
+    actor: Mapped[Account | None] = relationship()
+
+
+class Hold(db.Model):
+    """Something an office holds against a student (fees, keys, a card); open until released."""
+
+    __tablename__ = "holds"
+    __table_args__ = (Index("ix_holds_open", "student_id", "office_id", "released_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"))
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    source: Mapped[HoldSource] = mapped_column(_enum(HoldSource, "hold_source"))
+    placed_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    placed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    released_at: Mapped[datetime | None]
+    release_reason: Mapped[str] = mapped_column(Text, default="")
+
+    student: Mapped[Student] = relationship(back_populates="holds")
+    office: Mapped[Office] = relationship()
+    placed_by: Mapped[Account | None] = relationship(foreign_keys=[placed_by_id])
+    released_by: Mapped[Account | None] = relationship(foreign_keys=[released_by_id])
+
+    @property
+    def is_open(self) -> bool:
+        return self.released_at is None
+
+
+class FormVersion(db.Model):
+    """One issue of a student's Form for Leaving School; current while not voided."""
+
+    __tablename__ = "form_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
+    serial: Mapped[str] = mapped_column(String(32), unique=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    voided_at: Mapped[datetime | None]
+    void_reason: Mapped[str] = mapped_column(Text, default="")
+
+    student: Mapped[Student] = relationship()
+
+
+class Handover(db.Model):
+    """The certificates handed to a student: once per student, against the form version scanned."""
+
+    __tablename__ = "handovers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), unique=True)
+    form_version_id: Mapped[int] = mapped_column(ForeignKey("form_versions.id"))
+    documents: Mapped[str] = mapped_column(String(300))
+    printout_received: Mapped[bool] = mapped_column(default=True)
+    handed_over_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    handed_over_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    student: Mapped[Student] = relationship()
+    form_version: Mapped[FormVersion] = relationship()
+    handed_over_by: Mapped[Account] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Append-only record of every change: who, when, what, from, to, why."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    actor_label: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    student_id: Mapped[int | None] = mapped_column(ForeignKey("students.id"), index=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    from_value: Mapped[str] = mapped_column(Text, default="")
+    to_value: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    actor: Mapped[Account | None] = relationship()
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _audit_is_append_only(_mapper, _connection, _target) -> None:
+    raise RuntimeError("audit events are append-only")

@@ -1,0 +1,151 @@
+"""The six standard offices with their default steps, and the demo cohorts and accounts.
+
+Everything here is only a starting point: admins edit offices and steps later.
+Each function is safe to run twice: it adds what is missing and changes nothing else.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+import audit
+from database import db
+from models import Account, Cohort, CohortKind, Office, Role, School, Step, StepMode
+
+STANDARD_OFFICES = [
+    # code, English, Chinese, location, hours, phone, instructions
+    ("LIB", "Library", "图书馆", "Library, ground floor, circulation desk (Chashan campus)",
+     "Mon–Fri 8:00–21:00, Sat–Sun 8:30–17:00", "0577-86689602",
+     "Return every book you borrowed. Fees can be paid at the circulation desk by card or WeChat Pay."),
+    ("DORM", "Student Housing", "学生公寓管理中心", "International Student Apartments, Building 5, room 101",
+     "Mon–Fri 8:30–11:30, 14:00–17:00", "0577-86689715",
+     "Empty and clean your room first; staff inspect it with you and take back the keys."),
+    ("FIN", "Finance Office", "计划财务处", "Administration Building, 2nd floor, room 208",
+     "Mon–Fri 8:30–11:30, 14:00–17:00", "0577-86689130",
+     "Tuition and accommodation fees must be paid in full. You only need to go there if this step is blocked."),
+    ("CARD", "Campus Card Centre", "校园卡管理中心", "Student Service Centre, ground floor, window 3",
+     "Mon–Fri 8:30–16:30", "0577-86689890",
+     "The balance on your card is refunded to your bank account; bring the card itself."),
+    ("INTL", "International Students Office", "留学生管理办公室", "School of International Studies, room 105",
+     "Mon–Fri 8:30–11:30, 14:00–17:00", "0577-86689318",
+     "Residence permit and insurance are checked, and your departure date is recorded."),
+    ("SCHOOL", "Your school office", "学院办公室", "Your school's office (see the notice board of your school)",
+     "Mon–Fri 8:30–11:30, 14:00–17:00", "0577-86689251",
+     "Your school checks that every other office has cleared you and signs you off."),
+]
+
+STANDARD_STEPS = [
+    # office, English title, Chinese title, mode, what to bring, prerequisite offices
+    ("LIB", "Cancel your library card", "注销借书证", StepMode.SELF_SERVICE, "", ()),
+    ("DORM", "Check out of student housing", "办理退宿手续", StepMode.STAFF,
+     "Room keys, key-deposit receipt", ()),
+    ("FIN", "Fees settled", "结清学费和住宿费", StepMode.AUTOMATIC, "Payment receipts if you paid recently", ()),
+    ("CARD", "Return your campus card", "退还校园卡", StepMode.STAFF, "Campus card, bank card for the refund", ()),
+    ("INTL", "Residence permit and departure check", "居留许可及离境登记", StepMode.STAFF,
+     "Passport, residence permit, flight booking if you have one", ()),
+    ("SCHOOL", "School sign-off", "学院审核", StepMode.STAFF, "Student ID card",
+     ("LIB", "DORM", "FIN", "CARD", "INTL")),
+]
+
+DEMO_COHORTS = [
+    # code, English, Chinese, kind, certificate place
+    ("UG2011", "2011 undergraduates", "2011级本科生", CohortKind.DEGREE, "Your school office"),
+    ("PG2014", "2014 postgraduates", "2014级研究生", CohortKind.DEGREE, "Your school office"),
+    ("NDSHORT", "Short-term Chinese language students", "短期汉语进修生", CohortKind.NON_DEGREE,
+     "School of International Studies, room 105"),
+    ("NDCI", "Confucius Institute students", "孔子学院奖学金生", CohortKind.NON_DEGREE,
+     "School of International Studies, room 105"),
+    ("NDLONG", "Long-term Chinese language students", "长期汉语进修生", CohortKind.NON_DEGREE,
+     "School of International Studies, room 105"),
+]
+
+# user name, role, office code, school name, display name; password: "<user name>-demo"
+DEMO_ACCOUNTS = [
+    ("admin", Role.ADMIN, None, None, "Demo administrator"),
+    ("library", Role.STAFF, "LIB", None, "Library counter"),
+    ("housing", Role.STAFF, "DORM", None, "Student housing"),
+    ("finance", Role.STAFF, "FIN", None, "Finance office"),
+    ("card", Role.STAFF, "CARD", None, "Campus card centre"),
+    ("intl", Role.STAFF, "INTL", None, "International students office"),
+    ("clinical", Role.STAFF, "SCHOOL", "School of Clinical Medicine", "Clinical Medicine school office"),
+    ("sis", Role.STAFF, "SCHOOL", "School of International Studies", "International Studies school office"),
+    ("desk", Role.DESK, None, None, "Certificate desk"),
+    ("desk-clinical", Role.DESK, "SCHOOL", "School of Clinical Medicine", "Clinical Medicine certificate desk"),
+]
+
+
+def documents_for(kind: CohortKind) -> str:
+    """The certificates a cohort's students receive, by default."""
+    if kind == CohortKind.DEGREE:
+        return "Graduation certificate and degree certificate"
+    return "Certificate of completion"
+
+
+def ensure_standard_offices() -> list[str]:
+    """Create the standard offices and their default steps where missing; returns what was added."""
+    added = []
+    offices = {o.code: o for o in db.session.scalars(select(Office))}
+    for code, name_en, name_zh, location, hours, phone, instructions in STANDARD_OFFICES:
+        if code not in offices:
+            offices[code] = Office(code=code, name_en=name_en, name_zh=name_zh, location=location,
+                                   hours=hours, phone=phone, instructions=instructions)
+            db.session.add(offices[code])
+            added.append(f"office {code}")
+    db.session.flush()
+    steps_by_office = {}
+    for position, (code, title_en, title_zh, mode, bring, requires) in enumerate(STANDARD_STEPS, start=1):
+        office = offices[code]
+        if not office.steps:
+            step = Step(office=office, title_en=title_en, title_zh=title_zh, mode=mode, what_to_bring=bring,
+                        position=position * 10, instructions=office.instructions)
+            step.prerequisites = [steps_by_office[required] for required in requires if required in steps_by_office]
+            db.session.add(step)
+            added.append(f"step {title_en}")
+        steps_by_office[code] = office.steps[0]
+    if added:
+        db.session.flush()
+        audit.record("setup.standard-offices", None, after=", ".join(added))
+    return added
+
+
+def ensure_demo_cohorts(today: date) -> list[Cohort]:
+    """Demo cohorts whose window includes today; existing ones are left as they are."""
+    existing = {c.code: c for c in db.session.scalars(select(Cohort))}
+    for code, name_en, name_zh, kind, place in DEMO_COHORTS:
+        if code in existing:
+            continue
+        cohort = Cohort(code=code, name_en=name_en, name_zh=name_zh, kind=kind,
+                        opens_on=today - timedelta(days=7), closes_on=today + timedelta(days=14),
+                        certificate_day=today + timedelta(days=10), certificate_hours="08:30–16:00",
+                        certificate_place=place, documents=documents_for(kind))
+        db.session.add(cohort)
+        existing[code] = cohort
+        audit.record("cohort.created", None, subject=code, after=f"{cohort.opens_on} – {cohort.closes_on}",
+                     reason="demo data")
+    db.session.flush()
+    return [existing[code] for code, *_ in DEMO_COHORTS]
+
+
+def demo_password(username: str) -> str:
+    return f"{username}-demo"
+
+
+def ensure_demo_accounts(create_account) -> list[tuple[str, str, str]]:
+    """Demo staff, desk and admin accounts; returns (user name, password, what it is) for each."""
+    offices = {o.code: o for o in db.session.scalars(select(Office))}
+    schools = {s.name: s for s in db.session.scalars(select(School))}
+    logins = []
+    for username, role, office_code, school_name, display in DEMO_ACCOUNTS:
+        exists = db.session.scalar(select(Account).where(Account.username == username))
+        if exists is None:
+            school = schools.get(school_name) if school_name else None
+            if school_name and school is None:
+                school = School(name=school_name)
+                db.session.add(school)
+                schools[school_name] = school
+                db.session.flush()
+            create_account(username, role, offices.get(office_code), school, demo_password(username), display)
+        logins.append((username, demo_password(username), display))
+    return logins

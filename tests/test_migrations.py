@@ -1,0 +1,29 @@
+"""The migrations produce exactly the schema the models describe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import create_engine
+
+from app import create_app
+from database import db
+from tests.conftest import TEST_KEYS
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def test_migrations_match_the_models(tmp_path):
+    url = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+    app = create_app({**TEST_KEYS, "DATABASE_URL": url, "TESTING": True})
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS))
+        db.engine.dispose()
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    engine.dispose()
+    assert differences == []

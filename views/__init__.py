@@ -1,0 +1,1 @@
+"""One blueprint per audience: auth, student, staff, desk, admin."""

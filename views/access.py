@@ -1,0 +1,32 @@
+"""Who may see a page: checked on the server for every request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+
+from models import Role
+
+
+def role_required(*roles: Role) -> Callable:
+    """Require a logged-in account with one of the roles; anyone else gets 403."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def landing_endpoint(account) -> str:
+    """Where an account lands after login: students on their checklist, others on their account page."""
+    return "student.checklist" if account.role == Role.STUDENT else "auth.account"

@@ -1,0 +1,141 @@
+"""Logging in and out, changing the password, the account page, and the checks on every request."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+import accounts
+import clearance
+from database import write_transaction
+from models import Role
+from views.access import landing_endpoint
+
+bp = Blueprint("auth", __name__)
+
+# Endpoints a logged-in account may reach before it has changed a forced password.
+OPEN_WHILE_PASSWORD_MUST_CHANGE = {"auth.change_password", "auth.logout", "static"}
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Student ID or user name"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The two new passwords differ."))],
+    )
+
+
+class EmptyForm(FlaskForm):
+    """A button-only POST still carries the CSRF token."""
+
+
+@bp.before_app_request
+def enforce_window_and_password_change():
+    """Every request: a student outside their window is stopped; a forced change comes first."""
+    if not current_user.is_authenticated:
+        return None
+    if current_user.role == Role.STUDENT and current_user.student is not None:
+        student = current_user.student
+        if clearance.window_state(student) != clearance.Window.OPEN and request.endpoint != "static":
+            logout_user()
+            session.clear()
+            return _window_page(student), 403
+    if current_user.must_change_password and request.endpoint not in OPEN_WHILE_PASSWORD_MUST_CHANGE:
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+def _window_page(student):
+    return render_template(
+        "auth/window.html",
+        student=student,
+        window=clearance.window_state(student),
+        closes_on=clearance.window_closes_on(student),
+    )
+
+
+@bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for(landing_endpoint(current_user)))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for(landing_endpoint(current_user)))
+    form = LoginForm()
+    if form.validate_on_submit():
+        with write_transaction():
+            account = accounts.authenticate(form.username.data, form.password.data)
+        if account is None:
+            flash(_("The student ID (or user name) or the password is not right. Check both and try again."), "error")
+        elif account.role == Role.STUDENT and clearance.window_state(account.student) != clearance.Window.OPEN:
+            return _window_page(account.student), 403
+        else:
+            session.clear()  # a fresh session: nothing carried over from before login
+            login_user(account)
+            return redirect(_safe_next() or url_for(landing_endpoint(account)))
+    return render_template("auth/login.html", form=form, cohorts=clearance.current_cohorts())
+
+
+def _safe_next() -> str | None:
+    """Only a path on this site, never another host (open redirect)."""
+    target = request.args.get("next", "")
+    parts = urlsplit(target)
+    if target.startswith("/") and "\\" not in target and not target.startswith("//") and not parts.netloc:
+        return target
+    return None
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    if EmptyForm().validate_on_submit():
+        with write_transaction():
+            accounts.end_sessions(current_user)
+        logout_user()
+        session.clear()
+        flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        problems = []
+        if not accounts.password_matches(current_user, form.current_password.data):
+            problems.append(_("The current password is not right."))
+        else:
+            problems.extend(str(p) for p in accounts.password_problems(current_user, form.new_password.data))
+        if not problems:
+            with write_transaction():
+                accounts.change_password(current_user, form.new_password.data)
+            login_user(current_user._get_current_object())  # re-issue this session under the new generation
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for(landing_endpoint(current_user)))
+        for problem in problems:
+            flash(problem, "error")
+    return render_template("auth/password.html", form=form, forced=current_user.must_change_password)
+
+
+@bp.route("/account")
+@login_required
+def account():
+    return render_template("auth/account.html", account=current_user, logout_form=EmptyForm())
