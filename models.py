@@ -107,6 +107,10 @@ class Cohort(db.Model):
 
     students: Mapped[list[Student]] = relationship(back_populates="cohort")
 
+    @property
+    def window(self) -> tuple[date, date]:
+        return (self.opens_on, self.closes_on)
+
 
 class School(db.Model):
     __tablename__ = "schools"
