@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request, session
+from flask import Flask, has_request_context, render_template, request, session
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
@@ -70,6 +70,8 @@ def _init_login(app: Flask) -> None:
 
 
 def _select_locale() -> str | None:
+    if not has_request_context():  # the CLI, and rules run outside a request
+        return None
     chosen = session.get("language")
     if chosen:
         return chosen

@@ -12,7 +12,7 @@ import accounts
 import seeding
 from app import create_app
 from database import db
-from models import Account, AuditEvent, Cohort, CohortKind, Office, Role, School, Student
+from models import Account, AuditEvent, Cohort, CohortKind, Office, Role, School, Step, StepMode, Student
 
 TEST_KEYS = {
     "SECRET_KEY": "test-secret",
@@ -173,3 +173,14 @@ def audit_count(action: str | None = None) -> int:
     if action:
         query = query.where(AuditEvent.action == action)
     return db.session.scalar(query)
+
+
+def make_cohort_step(office_: Office, title: str, cohorts: list[Cohort], mode=StepMode.STAFF, commit=True) -> Step:
+    """A further step of an office, for some cohorts (none: all)."""
+    new = Step(office=office_, title_en=title, mode=mode, position=100, cohorts=cohorts)
+    db.session.add(new)
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+    return new

@@ -1,0 +1,43 @@
+"""The university's rules, as plain functions: no request, no rendering. Every view calls here.
+
+- status: which steps apply to a student and how each stands (holds block whatever is recorded)
+- changes: clear, block, reopen; place and release holds — checked, audited, forms re-checked
+- automatic: the system clears automatic steps whenever nothing is held
+- forms: a form version exists exactly while every applicable step is cleared
+- permissions: who acts for which office and sees which students
+- window: when a student may use the system
+"""
+
+from clearance.automatic import refresh_students
+from clearance.changes import (
+    Refused,
+    block_step,
+    clear_step,
+    place_hold,
+    release_hold,
+    reopen_step,
+    settle_automatic_steps,
+)
+from clearance.forms import completeness, current_form, recheck_forms
+from clearance.permissions import acts_for_office, scope_students, sees_student, working_office
+from clearance.status import (
+    Shown,
+    StepView,
+    applicable_steps,
+    checklist,
+    counts_as_cleared,
+    next_step,
+    open_holds,
+    shown_state,
+    step_applies,
+    step_view,
+)
+from clearance.window import Window, current_cohorts, window_closes_on, window_state
+
+__all__ = [
+    "Refused", "Shown", "StepView", "Window", "acts_for_office", "applicable_steps", "block_step", "checklist",
+    "clear_step", "completeness", "counts_as_cleared", "current_cohorts", "current_form", "next_step", "open_holds",
+    "place_hold", "recheck_forms", "refresh_students", "release_hold", "reopen_step", "scope_students",
+    "sees_student", "settle_automatic_steps", "shown_state", "step_applies", "step_view", "window_closes_on",
+    "window_state", "working_office",
+]

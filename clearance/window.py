@@ -1,0 +1,44 @@
+"""The window of rule 6: when a student may use the system, in the university's time zone."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from sqlalchemy import select
+
+from clock import today
+from database import db
+from models import Cohort, Student
+
+
+class Window(enum.StrEnum):
+    NOT_YET_OPEN = "not-yet-open"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+def window_closes_on(student: Student) -> date:
+    """The last day the student may use the system: the cohort's, or a later extension."""
+    closes = student.cohort.closes_on
+    extended = student.window_extended_until
+    return max(closes, extended) if extended else closes
+
+
+def window_state(student: Student, on: date | None = None) -> Window:
+    """Whether the student's window (inclusive, university time) is open on a day, by default today."""
+    on = on or today()
+    if on < student.cohort.opens_on:
+        return Window.NOT_YET_OPEN
+    if on > window_closes_on(student):
+        return Window.CLOSED
+    return Window.OPEN
+
+
+def current_cohorts(on: date | None = None) -> list[Cohort]:
+    """Cohorts whose window has not yet closed, soonest first (shown on the login page)."""
+    on = on or today()
+    query = select(Cohort).where(Cohort.closes_on >= on).order_by(Cohort.opens_on, Cohort.code)
+    return list(db.session.scalars(query))
+
+
