@@ -38,10 +38,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale)
     _init_login(app)
 
-    from views import auth, student
+    from views import auth, staff, student
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(student.bp)
+    for blueprint in (auth.bp, student.bp, staff.bp):
+        app.register_blueprint(blueprint)
     cli.register(app)
     _init_templates(app)
     _init_errors(app)

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 import accounts
 import audit
-import clearance
 import importing
 import seeding
 from clock import today
@@ -48,7 +47,6 @@ def _add_demo() -> None:
         plan = importing.plan_import(SEED_FILE.read_bytes())
         _stop_on_errors(plan)
         result = importing.apply_import(plan, None, "demo")
-        clearance.refresh_students(result.student_ids)
         logins = seeding.ensure_demo_accounts(
             lambda *args: accounts.create_account(*args, actor=None))
     click.echo(f"Demo: {result.added} students added, {result.updated} updated.\n")
@@ -140,7 +138,6 @@ def import_students(file: Path, dry_run: bool, encoding: str) -> None:
         plan = importing.plan_import(file.read_bytes(), encoding)  # again, under the write lock
         _stop_on_errors(plan)
         result = importing.apply_import(plan, None, "cli")
-        clearance.refresh_students(result.student_ids)
     click.echo(f"Imported: {result.added} added, {result.updated} updated, {result.holds_placed} holds placed.")
 
 

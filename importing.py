@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import insert, select
 
 from accounts import initial_password, initial_password_digest
+from clearance import refresh_students
 from clock import utcnow
 from database import db
 from models import Account, AuditEvent, Cohort, Hold, HoldSource, Office, Role, School, Student
@@ -59,7 +60,7 @@ class ImportPlan:
 
     to_add: list[StudentRow] = field(default_factory=list)
     to_update: list[tuple[StudentRow, Student, dict[str, tuple[str, str]]]] = field(default_factory=list)
-    unchanged: int = 0
+    unchanged_ids: list[int] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     new_schools: list[str] = field(default_factory=list)
     holds_to_place: list[StudentRow] = field(default_factory=list)
@@ -68,6 +69,10 @@ class ImportPlan:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def unchanged(self) -> int:
+        return len(self.unchanged_ids)
 
 
 def decode(data: bytes, encoding: str = "utf-8") -> str:
@@ -82,7 +87,8 @@ def decode(data: bytes, encoding: str = "utf-8") -> str:
         advice = 'save it from Excel as "CSV UTF-8 (comma delimited)"'
         if encoding == "utf-8":
             advice += ", or import it with the encoding gb18030 if it was saved on a Chinese system"
-        raise ImportRefused(f"the file is not valid {encoding} text (byte {error.start + 1}): {advice}") from None
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ImportRefused(f"line {line}: the file is not valid {encoding} text: {advice}") from None
     if "\x00" in text:
         raise ImportRefused("the file is not CSV text")
     return text
@@ -147,10 +153,10 @@ def _read_row(line: int, columns: list[str], record: list[str], seen: dict[str, 
                                      "format the column as Text in Excel and type the IDs again"))
     elif student_id and not STUDENT_ID.fullmatch(student_id):
         errors.append(RowError(line, f"student_id {student_id!r} may hold only letters, digits and hyphens"))
-    elif student_id in seen:
-        errors.append(RowError(line, f"student_id {student_id} is already on line {seen[student_id]}"))
+    elif student_id.lower() in seen:  # user names are unique regardless of case
+        errors.append(RowError(line, f"student_id {student_id} is already on line {seen[student_id.lower()]}"))
     elif student_id:
-        seen[student_id] = line
+        seen[student_id.lower()] = line
     if values.get("passport_no") and initial_password(values["passport_no"]) is None:
         errors.append(RowError(line, "passport_no has fewer than 6 digits, so no initial password can be made"))
     if values["email"] and "@" not in values["email"]:
@@ -181,14 +187,15 @@ def plan_import(data: bytes, encoding: str = "utf-8") -> ImportPlan:
     cohorts = {c.code: c for c in db.session.scalars(select(Cohort))}
     schools = {s.name: s for s in db.session.scalars(select(School))}
     students = {s.student_id: s for s in db.session.scalars(select(Student))}
-    other_accounts = set(db.session.scalars(select(Account.username).where(Account.role != Role.STUDENT)))
+    other_accounts = {name.lower() for name in db.session.scalars(
+        select(Account.username).where(Account.role != Role.STUDENT))}
     released_import_holds, open_import_holds = _import_holds()
     for row in rows:
         values = row.values
         if values["cohort"] not in cohorts:
             plan.errors.append(RowError(row.line, f"cohort {values['cohort']!r} does not exist: create it first"))
             continue
-        if values["student_id"] in other_accounts:
+        if values["student_id"].lower() in other_accounts:
             plan.errors.append(RowError(row.line, f"{values['student_id']} is already a staff account's user name"))
             continue
         if values["school"] not in schools and values["school"] not in plan.new_schools:
@@ -201,7 +208,7 @@ def plan_import(data: bytes, encoding: str = "utf-8") -> ImportPlan:
             if changes:
                 plan.to_update.append((row, existing, changes))
             else:
-                plan.unchanged += 1
+                plan.unchanged_ids.append(existing.id)
         if row.fees > 0:
             key = existing.id if existing else None
             if key in released_import_holds:
@@ -247,7 +254,10 @@ class ImportResult:
 
 
 def apply_import(plan: ImportPlan, actor: Account | None, source: str) -> ImportResult:
-    """Write a checked plan in the caller's transaction; never deletes, never re-places a released hold."""
+    """Write a checked plan in the caller's transaction; never deletes, never re-places a released hold.
+
+    Then every student in the file is re-checked: automatic steps and form versions follow (rule 4).
+    """
     if not plan.ok:
         raise ValueError("an import plan with errors cannot be applied")
     now = utcnow()
@@ -272,7 +282,9 @@ def apply_import(plan: ImportPlan, actor: Account | None, source: str) -> Import
                       "hold:LIB", "", f"¥{row.fees}", "library fees owed (import)") for row in plan.holds_to_place]
     if events:
         db.session.execute(insert(AuditEvent), events)
-    return ImportResult(len(added), len(plan.to_update), plan.unchanged, placed, list(ids_by_number.values()))
+    every_id = sorted(set(ids_by_number.values()) | set(plan.unchanged_ids))
+    refresh_students(every_id, why=f"import ({source})", actor=actor)
+    return ImportResult(len(added), len(plan.to_update), plan.unchanged, placed, every_id)
 
 
 def _event(actor, actor_label, now, action, student_id, subject, before, after, reason) -> dict:

@@ -6,6 +6,7 @@
 - forms: a form version exists exactly while every applicable step is cleared
 - permissions: who acts for which office and sees which students
 - window: when a student may use the system
+- queue: an office's queue of students, filtered and counted in SQL
 """
 
 from clearance.automatic import refresh_students
@@ -20,6 +21,7 @@ from clearance.changes import (
 )
 from clearance.forms import completeness, current_form, recheck_forms
 from clearance.permissions import acts_for_office, scope_students, sees_student, working_office
+from clearance.queue import QueueFilters, QueuePage, office_queue, queue_counts
 from clearance.status import (
     Shown,
     StepView,
@@ -35,9 +37,37 @@ from clearance.status import (
 from clearance.window import Window, current_cohorts, window_closes_on, window_state
 
 __all__ = [
-    "Refused", "Shown", "StepView", "Window", "acts_for_office", "applicable_steps", "block_step", "checklist",
-    "clear_step", "completeness", "counts_as_cleared", "current_cohorts", "current_form", "next_step", "open_holds",
-    "place_hold", "recheck_forms", "refresh_students", "release_hold", "reopen_step", "scope_students",
-    "sees_student", "settle_automatic_steps", "shown_state", "step_applies", "step_view", "window_closes_on",
-    "window_state", "working_office",
+    "QueueFilters",
+    "QueuePage",
+    "Refused",
+    "Shown",
+    "StepView",
+    "Window",
+    "acts_for_office",
+    "applicable_steps",
+    "block_step",
+    "checklist",
+    "clear_step",
+    "completeness",
+    "counts_as_cleared",
+    "current_cohorts",
+    "current_form",
+    "next_step",
+    "office_queue",
+    "open_holds",
+    "place_hold",
+    "queue_counts",
+    "recheck_forms",
+    "refresh_students",
+    "release_hold",
+    "reopen_step",
+    "scope_students",
+    "sees_student",
+    "settle_automatic_steps",
+    "shown_state",
+    "step_applies",
+    "step_view",
+    "window_closes_on",
+    "window_state",
+    "working_office",
 ]

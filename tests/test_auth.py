@@ -127,10 +127,10 @@ def test_a_success_resets_the_failure_count(client, make_student):
     assert db.session.get(Account, student.account.id).failed_logins == 0
 
 
-def test_staff_log_in_and_land_on_their_account_page(client, make_account):
+def test_staff_log_in_and_land_on_their_queue(client, make_account):
     make_account("library", password="library-password")
     response = post_login(client, "library", "library-password")
-    assert response.headers["Location"] == "/account"
+    assert response.headers["Location"] == "/staff/"
     page = client.get("/account").get_data(as_text=True)
     assert "library" in page and "Library" in page and "Office staff" in page
 
@@ -188,7 +188,7 @@ def test_logout_is_a_post_and_audited(client, make_account):
 def test_login_never_redirects_off_site(client, make_account, target):
     make_account("library", password="library-password")
     response = client.post(f"/login?next={target}", data={"username": "library", "password": "library-password"})
-    assert response.headers["Location"] == "/account"
+    assert response.headers["Location"] == "/staff/"
 
 
 def test_login_follows_a_local_next(client, make_account):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import abort
 from flask_login import current_user, login_required
@@ -28,5 +29,17 @@ def role_required(*roles: Role) -> Callable:
 
 
 def landing_endpoint(account) -> str:
-    """Where an account lands after login: students on their checklist, others on their account page."""
-    return "student.checklist" if account.role == Role.STUDENT else "auth.account"
+    """Where an account lands after login: students on their checklist, office staff on their queue."""
+    if account.role == Role.STUDENT:
+        return "student.checklist"
+    if account.role == Role.STAFF:
+        return "staff.queue"
+    return "auth.account"
+
+
+def safe_next(target: str | None) -> str | None:
+    """A path on this site to return to, never another host (no open redirect)."""
+    target = target or ""
+    if target.startswith("/") and "\\" not in target and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return None

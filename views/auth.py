@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,7 +14,8 @@ import accounts
 import clearance
 from database import write_transaction
 from models import Role
-from views.access import landing_endpoint
+from views.access import landing_endpoint, safe_next
+from views.forms import EmptyForm
 
 bp = Blueprint("auth", __name__)
 
@@ -36,10 +35,6 @@ class ChangePasswordForm(FlaskForm):
         _l("New password again"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The two new passwords differ."))],
     )
-
-
-class EmptyForm(FlaskForm):
-    """A button-only POST still carries the CSRF token."""
 
 
 @bp.before_app_request
@@ -89,17 +84,8 @@ def login():
         else:
             session.clear()  # a fresh session: nothing carried over from before login
             login_user(account)
-            return redirect(_safe_next() or url_for(landing_endpoint(account)))
+            return redirect(safe_next(request.args.get("next")) or url_for(landing_endpoint(account)))
     return render_template("auth/login.html", form=form, cohorts=clearance.current_cohorts())
-
-
-def _safe_next() -> str | None:
-    """Only a path on this site, never another host (open redirect)."""
-    target = request.args.get("next", "")
-    parts = urlsplit(target)
-    if target.startswith("/") and "\\" not in target and not target.startswith("//") and not parts.netloc:
-        return target
-    return None
 
 
 @bp.route("/logout", methods=["POST"])
