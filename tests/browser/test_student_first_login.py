@@ -28,7 +28,7 @@ def test_first_login_forces_a_change_then_shows_the_checklist(live_server, phone
     assert page.url.endswith("/checklist")
     assert page.get_by_text("Your password has been changed").is_visible()
     assert page.get_by_role("heading", name="Arjun Raghavan").is_visible()
-    assert page.get_by_text("Cancel your library card").is_visible()
+    assert page.get_by_role("heading", name="Cancel your library card 注销借书证", exact=True).is_visible()
     screenshot(page, "checklist-phone")
     # No horizontal scrolling on a 375-pixel phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
