@@ -38,9 +38,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale)
     _init_login(app)
 
-    from views import auth, staff, student
+    from views import auth, desk, staff, student
 
-    for blueprint in (auth.bp, student.bp, staff.bp):
+    for blueprint in (auth.bp, student.bp, staff.bp, desk.bp):
         app.register_blueprint(blueprint)
     cli.register(app)
     _init_templates(app)

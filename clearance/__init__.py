@@ -6,6 +6,7 @@
 - forms: a form version exists exactly while every applicable step is cleared
 - permissions: who acts for which office and sees which students
 - window: when a student may use the system
+- verification: the desk's verdict on a printed form, and the certificates' hand-over
 - queue: an office's queue of students, filtered and counted in SQL
 """
 
@@ -34,30 +35,49 @@ from clearance.status import (
     step_applies,
     step_view,
 )
+from clearance.verification import (
+    Check,
+    Verdict,
+    check_form,
+    display_code,
+    find_form,
+    form_for_token,
+    handover_of,
+    record_handover,
+    token_for,
+)
 from clearance.window import Window, current_cohorts, window_closes_on, window_state
 
 __all__ = [
+    "Check",
     "QueueFilters",
     "QueuePage",
     "Refused",
     "Shown",
     "StepView",
+    "Verdict",
     "Window",
     "acts_for_office",
     "applicable_steps",
     "block_step",
+    "check_form",
     "checklist",
     "clear_step",
     "completeness",
     "counts_as_cleared",
     "current_cohorts",
     "current_form",
+    "display_code",
+    "find_form",
+    "form_for_token",
+    "handover_of",
     "next_step",
     "office_queue",
     "open_holds",
     "place_hold",
     "queue_counts",
     "recheck_forms",
+    "record_handover",
     "refresh_students",
     "release_hold",
     "reopen_step",
@@ -67,6 +87,7 @@ __all__ = [
     "shown_state",
     "step_applies",
     "step_view",
+    "token_for",
     "window_closes_on",
     "window_state",
     "working_office",

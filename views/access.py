@@ -34,6 +34,8 @@ def landing_endpoint(account) -> str:
         return "student.checklist"
     if account.role == Role.STAFF:
         return "staff.queue"
+    if account.role == Role.DESK:
+        return "desk.scan"
     return "auth.account"
 
 

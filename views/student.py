@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+import audit
 import clearance
+import printing
 from database import db, write_transaction
 from models import Role, Step
 from views.access import role_required
@@ -30,7 +32,7 @@ def checklist():
         next_row=clearance.next_step(rows),
         self_service=self_service,
         form=clearance.current_form(student),
-        button=EmptyForm(),
+        handover=clearance.handover_of(student.id),
     )
 
 
@@ -48,3 +50,42 @@ def clear_own_step(step_id: int):
     else:
         flash(_("Done: %(step)s.", step=step.title_en) if changed else _("This step was already cleared."), "success")
     return redirect(url_for("student.checklist"))
+
+
+def _printable_form():
+    """The student's current form version, or a page that says what is still missing."""
+    student = current_user.student
+    form = clearance.current_form(student)
+    if form is None:
+        missing = [row for row in clearance.checklist(student) if row.shown != clearance.Shown.CLEARED]
+        return student, None, (render_template("student/not_ready.html", missing=missing), 403)
+    return student, form, None
+
+
+def _audit_print(student, form, kind: str) -> None:
+    with write_transaction():
+        audit.record("form.printed", current_user, student_id=student.id, subject=form.serial, after=kind)
+
+
+@bp.route("/form")
+@role_required(Role.STUDENT)
+def form_page():
+    student, form, refusal = _printable_form()
+    if refusal:
+        return refusal
+    _audit_print(student, form, "html")
+    return printing.render_form_html(printing.form_content(student, form))
+
+
+@bp.route("/form.pdf")
+@role_required(Role.STUDENT)
+def form_pdf():
+    student, form, refusal = _printable_form()
+    if refusal:
+        return refusal
+    _audit_print(student, form, "pdf")
+    html = printing.render_form_html(printing.form_content(student, form), for_pdf=True)
+    response = make_response(printing.render_pdf(html))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="leaving-school-{form.serial}.pdf"'
+    return response

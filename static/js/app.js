@@ -18,3 +18,7 @@ window.addEventListener("pageshow", function (event) {
   var focus = document.querySelector("[data-autofocus]");
   if (focus) { focus.focus(); }
 });
+// The form's Print button.
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) { window.print(); }
+});

@@ -1,0 +1,96 @@
+"""The Form for Leaving School as a page and as a PDF: its content, its QR code, and the PDF rendering.
+
+The PDF embeds WenQuanYi Micro Hei (shipped in static/fonts), so Latin with every accent, Greek,
+Cyrillic, Chinese, Japanese kana and Korean Hangul show the same in any viewer. reportlab has no
+per-glyph fallback, so a name in a script the font lacks (Arabic, Thai, Devanagari…) is left out
+and the passport's Latin spelling, which every student has, stands alone.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+import segno
+from flask import current_app, render_template, request
+
+from clearance import StepView, checklist, display_code, token_for
+from clock import utcnow
+from models import FormVersion, Student
+
+FONT_FILE = Path(__file__).resolve().parent / "static" / "fonts" / "wqy-microhei.ttc"
+FONT_NAME = "WQYMicroHei"
+FORM_CSS = Path(__file__).resolve().parent / "static" / "css" / "form.css"
+
+
+@cache
+def _font():
+    """Register the embedded font once per process and make it every default, so nothing falls back to Helvetica."""
+    import xhtml2pdf.default
+    from reportlab import rl_config
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    font = TTFont(FONT_NAME, str(FONT_FILE), subfontIndex=0)
+    pdfmetrics.registerFont(font)
+    for name in list(xhtml2pdf.default.DEFAULT_FONT):
+        xhtml2pdf.default.DEFAULT_FONT[name] = FONT_NAME
+    xhtml2pdf.default.DEFAULT_FONT["form"] = FONT_NAME
+    rl_config.canvas_basefontname = FONT_NAME
+    return font
+
+
+def printable(text: str) -> bool:
+    """Whether the embedded font has a glyph for every character of the text."""
+    glyphs = _font().face.charToGlyph
+    return all(char.isspace() or ord(char) in glyphs for char in text)
+
+
+def verify_url(form: FormVersion) -> str:
+    """What the QR code holds: PUBLIC_BASE_URL (or this request's host) + /verify/<token>."""
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
+    return f"{base.rstrip('/')}/verify/{token_for(form)}"
+
+
+@dataclass
+class FormContent:
+    student: Student
+    form: FormVersion
+    rows: list[StepView]
+    code: str
+    url: str
+    qr_svg: str
+    qr_png: str
+    printed_at: datetime
+    name_zh: str
+
+
+def form_content(student: Student, form: FormVersion) -> FormContent:
+    """Everything printed on one form version."""
+    url = verify_url(form)
+    qr = segno.make(url, error="m")
+    name_zh = student.name_zh if student.name_zh and printable(student.name_zh) else ""
+    return FormContent(student=student, form=form, rows=checklist(student), code=display_code(form), url=url,
+                       qr_svg=qr.svg_data_uri(scale=4, border=2), qr_png=qr.png_data_uri(scale=6, border=2),
+                       printed_at=utcnow(), name_zh=name_zh)
+
+
+def render_form_html(content: FormContent, for_pdf: bool = False) -> str:
+    """The form's HTML: the print page, or the input of the PDF (which gets the stylesheet inline)."""
+    styles = FORM_CSS.read_text(encoding="utf-8") if for_pdf else None
+    return render_template("form/form.html", c=content, for_pdf=for_pdf, pdf_styles=styles)
+
+
+def render_pdf(html: str) -> bytes:
+    """An A4 PDF of the form's HTML with the font embedded."""
+    from xhtml2pdf import pisa
+
+    _font()
+    out = io.BytesIO()
+    result = pisa.CreatePDF(html, dest=out, encoding="utf-8")
+    if result.err:
+        raise RuntimeError(f"the PDF could not be rendered ({result.err} errors)")
+    return out.getvalue()

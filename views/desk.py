@@ -1,0 +1,73 @@
+"""The certificate desk: scan or type a printed form, see the verdict, record the hand-over once."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField
+from wtforms.validators import DataRequired
+
+import clearance
+from database import write_transaction
+from models import Role
+from views.access import role_required
+
+bp = Blueprint("desk", __name__)
+desk_only = role_required(Role.DESK, Role.ADMIN)
+
+
+class HandoverForm(FlaskForm):
+    token = HiddenField(validators=[DataRequired()])
+    printout_received = BooleanField(_l("I have received the printed form and keep it"))
+
+
+@bp.route("/desk")
+@desk_only
+def scan():
+    typed = request.args.get("q", "").strip()[:300]
+    if not typed:
+        return render_template("desk/scan.html", typed="")
+    form = clearance.find_form(typed)
+    if form is not None:
+        return redirect(url_for("desk.verify", token=clearance.token_for(form)))
+    return _verdict(None, typed)
+
+
+@bp.route("/verify/<token>")
+@desk_only
+def verify(token: str):
+    """The URL in the QR code. Visitors who are not desk staff are asked to log in and learn nothing."""
+    return _verdict(clearance.form_for_token(token[:300]), token)
+
+
+def _verdict(form, typed: str):
+    try:
+        with write_transaction():  # checking a form is audited
+            check = clearance.check_form(form, current_user)
+    except clearance.Refused as refused:
+        return render_template("error.html", title=_("Another school's form"), message=str(refused)), 403
+    handover_form = HandoverForm(token=clearance.token_for(check.form)) if check.form else None
+    return render_template("desk/verdict.html", check=check, typed=typed, handover_form=handover_form,
+                           code=clearance.display_code(check.form) if check.form else "")
+
+
+@bp.route("/desk/handover", methods=["POST"])
+@desk_only
+def handover():
+    form = HandoverForm()
+    if not form.validate_on_submit():
+        abort(400)
+    scanned = clearance.form_for_token(form.token.data)
+    if scanned is None:
+        abort(400)
+    try:
+        with write_transaction():
+            clearance.record_handover(scanned, current_user, form.printout_received.data)
+    except clearance.Refused as refused:
+        flash(str(refused), "error")
+    else:
+        flash(_("Hand-over recorded for %(name)s.", name=scanned.student.name), "success")
+    return redirect(url_for("desk.verify", token=form.token.data))
