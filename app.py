@@ -24,9 +24,9 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the application; `test_config` replaces the instance file and the environment."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     load_config(app, test_config)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["UNIVERSITY_TZ"])
 

@@ -9,6 +9,7 @@ and the passport's Latin spelling, which every student has, stands alone.
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -24,6 +25,8 @@ from models import FormVersion, Student
 FONT_FILE = Path(__file__).resolve().parent / "static" / "fonts" / "wqy-microhei.ttc"
 FONT_NAME = "WQYMicroHei"
 FORM_CSS = Path(__file__).resolve().parent / "static" / "css" / "form.css"
+# xhtml2pdf warns on every render about the browser-only rules of form.css (shadows, cursors).
+logging.getLogger("xhtml2pdf").setLevel(logging.ERROR)
 
 
 @cache

@@ -100,6 +100,8 @@ def screenshot(page, name: str) -> Path:
 
 
 def log_in(page, base: str, username: str, password: str) -> None:
+    """Log in as someone, after whoever was logged in on this page's browser (its cookies go)."""
+    page.context.clear_cookies()
     page.goto(base + "/login")
     page.get_by_label("Student ID or user name").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
