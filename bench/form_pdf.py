@@ -6,13 +6,12 @@ ratio within one run: the machine is shared and noisy.
 
 from __future__ import annotations
 
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from app import create_app
+from bench.timing import median_ms
 from database import db, write_transaction
 
 KEYS = {"SECRET_KEY": "bench", "INITIAL_PASSWORD_KEY": "bench", "FORM_SIGNING_KEY": "bench"}
@@ -40,15 +39,6 @@ def complete_student():
     return student
 
 
-def median_ms(action, rounds: int) -> float:
-    action()  # warm: the first render parses the font
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
 
 def main(rounds: int) -> None:
     import printing
@@ -66,7 +56,8 @@ def main(rounds: int) -> None:
             # Its own app context, so Flask-Login's cached anonymous user does not leak into the client's requests.
             with app.app_context(), app.test_request_context("/form.pdf"):
                 student = db.session.merge(student)
-                html = printing.render_form_html(printing.form_content(student, current_form(student)), for_pdf=True)
+                html = printing.render_form_html(printing.form_content(student, current_form(student), for_pdf=True),
+                                                 for_pdf=True)
 
             def bare():
                 printing.render_pdf(html)
