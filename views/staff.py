@@ -18,7 +18,7 @@ office_workers = role_required(Role.STAFF, Role.DESK, Role.ADMIN)
 STEP_ACTIONS = {"clear", "block", "reopen"}
 
 
-def _office() -> Office:
+def current_office() -> Office:
     """The office the account works for; admins choose one with ?office=CODE (default: the first)."""
     code = request.values.get("office", "")
     chosen = db.session.scalar(select(Office).where(Office.code == code)) if code else None
@@ -30,11 +30,11 @@ def _office() -> Office:
     return office
 
 
-def _office_args(office: Office) -> dict:
+def office_args(office: Office) -> dict:
     return {"office": office.code} if current_user.role == Role.ADMIN else {}
 
 
-def _student(student_no: str) -> Student:
+def scoped_student(student_no: str) -> Student:
     """The student, if the account may see them: 403 outside its school, 404 when there is none."""
     query = select(Student).where(Student.student_id == student_no)
     student = db.session.scalar(clearance.scope_students(query, current_user))
@@ -51,7 +51,7 @@ def _int_arg(name: str) -> int | None:
 @bp.route("/")
 @office_workers
 def queue():
-    office = _office()
+    office = current_office()
     steps = [step for step in office.steps if not step.retired]
     step = next((s for s in steps if s.id == _int_arg("step")), steps[0] if steps else None)
     filters = clearance.QueueFilters(search=request.args.get("q", "")[:100], cohort_id=_int_arg("cohort"),
@@ -63,7 +63,7 @@ def queue():
     schools = [current_user.school] if current_user.school else db.session.scalars(select(School).order_by(School.name))
     return render_template("staff/queue.html", office=office, steps=steps, step=step, page=page, filters=filters,
                            offices=offices, cohorts=db.session.scalars(select(Cohort).order_by(Cohort.code)).all(),
-                           schools=list(schools), office_args=_office_args(office), page_url=_page_url)
+                           schools=list(schools), office_args=office_args(office), page_url=_page_url)
 
 
 def _page_url(number: int) -> str:
@@ -74,24 +74,24 @@ def _page_url(number: int) -> str:
 @bp.route("/students/<student_no>")
 @office_workers
 def student(student_no: str):
-    office = _office()
-    found = _student(student_no)
+    office = current_office()
+    found = scoped_student(student_no)
     rows = clearance.checklist(found)
     holds = db.session.scalars(select(Hold).where(Hold.student_id == found.id, Hold.office_id == office.id)
                                .order_by(Hold.placed_at.desc())).all()
     history = db.session.scalars(select(AuditEvent).where(AuditEvent.student_id == found.id)
                                  .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(200)).all()
     return render_template("staff/student.html", office=office, student=found, rows=rows, holds=holds,
-                           history=history, form=clearance.current_form(found), office_args=_office_args(office),
+                           history=history, form=clearance.current_form(found), office_args=office_args(office),
                            reason_form=ReasonForm(), hold_form=HoldForm(), button=EmptyForm())
 
 
 def _back(student_no: str, office: Office):
     return redirect(safe_next(request.form.get("next")) or
-                    url_for("staff.student", student_no=student_no, **_office_args(office)))
+                    url_for("staff.student", student_no=student_no, **office_args(office)))
 
 
-def _run(change, success: str) -> None:
+def run_change(change, success: str) -> None:
     """Run one change in a write transaction; flash its success or the rule's refusal."""
     try:
         with write_transaction():
@@ -106,8 +106,8 @@ def _run(change, success: str) -> None:
 @bp.route("/students/<student_no>/steps/<int:step_id>/<action>", methods=["POST"])
 @office_workers
 def step_action(student_no: str, step_id: int, action: str):
-    office = _office()
-    found = _student(student_no)
+    office = current_office()
+    found = scoped_student(student_no)
     step = db.session.get(Step, step_id)
     if step is None or action not in STEP_ACTIONS:
         abort(404)
@@ -115,7 +115,7 @@ def step_action(student_no: str, step_id: int, action: str):
         abort(403)
     if action == "clear":
         if EmptyForm().validate_on_submit():
-            _run(lambda: clearance.clear_step(found, step, current_user),
+            run_change(lambda: clearance.clear_step(found, step, current_user),
                  _("%(step)s cleared for %(name)s.", step=step.title_en, name=found.name))
         return _back(student_no, office)
     form = ReasonForm()
@@ -123,7 +123,7 @@ def step_action(student_no: str, step_id: int, action: str):
         flash(_("Give a reason: the student and the audit log will see it."), "error")
         return _back(student_no, office)
     change = clearance.block_step if action == "block" else clearance.reopen_step
-    _run(lambda: change(found, step, current_user, form.reason.data),
+    run_change(lambda: change(found, step, current_user, form.reason.data),
          _("%(step)s blocked.", step=step.title_en) if action == "block" else
          _("%(step)s reopened.", step=step.title_en))
     return _back(student_no, office)
@@ -132,15 +132,15 @@ def step_action(student_no: str, step_id: int, action: str):
 @bp.route("/students/<student_no>/holds", methods=["POST"])
 @office_workers
 def place_hold(student_no: str):
-    office = _office()
-    found = _student(student_no)
+    office = current_office()
+    found = scoped_student(student_no)
     form = HoldForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "error")
         return _back(student_no, office)
-    _run(lambda: clearance.place_hold(found, office, current_user, form.reason.data, form.amount.data),
+    run_change(lambda: clearance.place_hold(found, office, current_user, form.reason.data, form.amount.data),
          _("Hold placed on %(name)s.", name=found.name))
     return _back(student_no, office)
 
@@ -148,8 +148,8 @@ def place_hold(student_no: str):
 @bp.route("/students/<student_no>/holds/<int:hold_id>/release", methods=["POST"])
 @office_workers
 def release_hold(student_no: str, hold_id: int):
-    office = _office()
-    found = _student(student_no)
+    office = current_office()
+    found = scoped_student(student_no)
     hold = db.session.scalar(select(Hold).where(Hold.id == hold_id, Hold.student_id == found.id))
     if hold is None:
         abort(404)
@@ -159,5 +159,6 @@ def release_hold(student_no: str, hold_id: int):
     if not form.validate_on_submit():
         flash(_("Give a reason: the student and the audit log will see it."), "error")
         return _back(student_no, office)
-    _run(lambda: clearance.release_hold(hold, current_user, form.reason.data), _("Hold released."))
+    run_change(lambda: clearance.release_hold(hold, current_user, form.reason.data), _("Hold released."))
     return _back(student_no, office)
+from views import staff_tools  # noqa: E402,F401  (its routes are on this blueprint)

@@ -6,19 +6,35 @@ document.addEventListener("submit", function (event) {
   form.dataset.sent = "1";
   form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = true; });
 });
-// Pages with a scanner or counter input keep it focused.
+// Pages with a scanner or counter input focus it, unless someone has already started typing
+// (a scanner can be faster than the page).
+function focusFirst() {
+  var active = document.activeElement;
+  if (active && active.matches("input, textarea, select") && active.value) { return; }
+  var target = document.querySelector("[data-autofocus]");
+  if (target) { target.focus(); }
+}
+focusFirst();  // this script is deferred: the page is parsed
 window.addEventListener("pageshow", function (event) {
   // Back button from the next page: forms from the cache must be usable again.
-  if (event.persisted) {
-    document.querySelectorAll("form[data-sent]").forEach(function (form) {
-      delete form.dataset.sent;
-      form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = false; });
-    });
-  }
-  var focus = document.querySelector("[data-autofocus]");
-  if (focus) { focus.focus(); }
+  if (!event.persisted) { return; }
+  document.querySelectorAll("form[data-sent]").forEach(function (form) {
+    delete form.dataset.sent;
+    form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = false; });
+  });
+  focusFirst();
 });
 // The form's Print button.
 document.addEventListener("click", function (event) {
   if (event.target.closest("[data-print]")) { window.print(); }
+});
+// Counter mode: the Clear button has the focus, so one Enter clears. If the scanner instead starts
+// typing the next student's ID, send those keys to the ID box, so its Enter opens that student
+// rather than clearing this one.
+document.addEventListener("keydown", function (event) {
+  var input = document.querySelector("[data-counter-input]");
+  if (!input || document.activeElement === input || event.key.length !== 1 || event.ctrlKey || event.metaKey || event.altKey) { return; }
+  event.preventDefault();
+  input.value = event.key;
+  input.focus();
 });

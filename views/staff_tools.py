@@ -1,0 +1,209 @@
+"""An office's tools for many students: hold lists, bulk clearing, and the counter. Routes on the staff blueprint.
+
+The rules are in clearance.bulk; these views read the request, call it, and render. A preview
+writes nothing; its confirm carries the input back in the form (several workers, maybe several
+servers: nothing is kept in memory or on disk between the two) and reads everything again.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from werkzeug.exceptions import Forbidden, NotFound
+
+import clearance
+from clearance import bulk
+from database import db, write_transaction
+from importing import ImportRefused
+from models import Office, Step
+from views.staff import bp, current_office, office_args, office_workers, scoped_student
+
+ENCODINGS = ("utf-8", "gb18030")
+LIST_SUFFIXES = (".csv", ".txt")
+
+
+def _steps(office: Office) -> list[Step]:
+    return [step for step in office.steps if not step.retired]
+
+
+def _chosen_step(office: Office) -> Step | None:
+    """The office's active step named by ?step= (default: the first); another office's step is forbidden."""
+    steps = _steps(office)
+    wanted = request.values.get("step", "")
+    if not wanted:
+        return steps[0] if steps else None
+    step = next((s for s in steps if str(s.id) == wanted), None)
+    if step is None:
+        other = db.session.get(Step, int(wanted)) if wanted.isdigit() else None
+        abort(403 if other is not None and other.office_id != office.id else 404)
+    return step
+
+
+def _page(template: str, office: Office, **context):
+    return render_template(template, office=office, office_args=office_args(office), **context)
+
+
+# --- Hold lists ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Upload:
+    data: bytes
+    encoding: str
+    filename: str
+
+    @property
+    def carried(self) -> str:
+        """The file's bytes for the confirm form's hidden field."""
+        return base64.b64encode(self.data).decode("ascii")
+
+
+def _new_upload() -> Upload:
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        raise ImportRefused(_("Choose the CSV file to upload."))
+    encoding = request.form.get("encoding", "utf-8")
+    if encoding not in ENCODINGS:
+        raise ImportRefused(_("Choose the encoding utf-8 or gb18030."))
+    if not file.filename.lower().endswith(LIST_SUFFIXES):
+        raise ImportRefused(_("%(name)s is not a CSV file: save the list from Excel as CSV UTF-8 (comma delimited).",
+                              name=file.filename))
+    return Upload(file.read(bulk.MAX_LIST_BYTES + 1), encoding, file.filename[:200])
+
+
+def _carried_upload() -> Upload:
+    encoding = request.form.get("encoding", "")
+    try:
+        data = base64.b64decode(request.form.get("content", ""), validate=True)
+    except (binascii.Error, ValueError):
+        abort(400)
+    if encoding not in ENCODINGS or not data:
+        abort(400)
+    return Upload(data, encoding, request.form.get("filename", "")[:200])
+
+
+@bp.route("/holds/upload", methods=["GET", "POST"])
+@office_workers
+def holds_upload():
+    office = current_office()
+    if request.method == "GET":
+        return _page("staff/holds_upload.html", office, plan=None, upload=None)
+    confirming = request.form.get("stage") == "confirm"
+    try:
+        upload = _carried_upload() if confirming else _new_upload()
+        if confirming:
+            return _place_holds(office, upload)
+        plan = bulk.plan_hold_list(upload.data, upload.encoding, office, current_user)
+    except ImportRefused as refused:
+        flash(_("The file was refused, nothing was placed: %(why)s", why=refused), "error")
+        return _page("staff/holds_upload.html", office, plan=None, upload=None)
+    return _page("staff/holds_upload.html", office, plan=plan, upload=upload)
+
+
+def _place_holds(office: Office, upload: Upload):
+    """Check the list again under the write lock and place all of it, or nothing."""
+    try:
+        with write_transaction():
+            plan = bulk.plan_hold_list(upload.data, upload.encoding, office, current_user)
+            placed = bulk.place_hold_list(plan, office, current_user, upload.filename) if plan.ok else 0
+    except clearance.Refused as refused:
+        flash(_("Nothing was placed: %(why)s", why=refused), "error")
+        return redirect(url_for("staff.holds_upload", **office_args(office)))
+    if not plan.ok:
+        flash(_("Nothing was placed: the list has problems now (the students may have changed)."), "error")
+        return _page("staff/holds_upload.html", office, plan=plan, upload=upload)
+    flash(ngettext("%(num)d hold placed from %(file)s.", "%(num)d holds placed from %(file)s.", placed,
+                   file=upload.filename), "success")
+    return redirect(url_for("staff.holds_upload", **office_args(office)))
+
+
+# --- Clearing many ---------------------------------------------------------------------------------
+
+
+def _submitted_numbers() -> tuple[list[str], int]:
+    text = request.form.get("ids", "")
+    file = request.files.get("file")
+    if file is not None and file.filename:
+        if file.filename.lower().endswith((".xlsx", ".xls")):
+            raise ImportRefused(_("This is an Excel workbook: save it as CSV, or copy the column and paste it."))
+        text += "\n" + bulk.ids_from_file(file.read(bulk.MAX_LIST_BYTES + 1))
+    return bulk.student_numbers(text)
+
+
+@bp.route("/bulk-clear", methods=["GET", "POST"])
+@office_workers
+def bulk_clear():
+    office = current_office()
+    step = _chosen_step(office)
+    page = {"steps": _steps(office), "step": step, "plan": None, "result": None, "typed": ""}
+    if request.method == "GET" or step is None:
+        return _page("staff/bulk_clear.html", office, **page)
+    page["typed"] = request.form.get("ids", "")[:bulk.MAX_LIST_BYTES]
+    try:
+        numbers, repeated = _submitted_numbers()
+    except ImportRefused as refused:
+        flash(str(refused), "error")
+        return _page("staff/bulk_clear.html", office, **page)
+    if not numbers:
+        flash(_("Paste or upload at least one student ID."), "error")
+        return _page("staff/bulk_clear.html", office, **page)
+    if request.form.get("stage") == "confirm":
+        carried = request.form.get("repeated", "")[:6]
+        repeated = int(carried) if carried.isdigit() else 0  # counted at the preview, before the list was deduplicated
+        with write_transaction():
+            plan = bulk.plan_bulk_clear(numbers, step, current_user, repeated)  # again, under the write lock
+            page["result"] = bulk.clear_many(plan, current_user)
+    else:
+        page["plan"] = bulk.plan_bulk_clear(numbers, step, current_user, repeated)
+    return _page("staff/bulk_clear.html", office, **page)
+
+
+# --- The counter -------------------------------------------------------------------------------------
+
+
+def _counter_student(number: str):
+    """The student at the counter, or None and what to tell the person (never a bare 403/404 page)."""
+    try:
+        return scoped_student(number), ""
+    except Forbidden:
+        return None, _("%(id)s is not a student of your school.", id=number)
+    except NotFound:
+        return None, _("No student has the ID %(id)s. Check the ID and scan again.", id=number)
+
+
+@bp.route("/counter")
+@office_workers
+def counter():
+    office = current_office()
+    number = request.args.get("id", "").strip()[:64]
+    student, problem = _counter_student(number) if number else (None, "")
+    rows = bulk.office_step_views(student, office) if student else []
+    clearable = next((entry for _view, entry in rows if entry.outcome == bulk.Outcome.CLEARED), None)
+    return _page("staff/counter.html", office, number=number, student=student, problem=problem, rows=rows,
+                 clearable=clearable)
+
+
+@bp.route("/counter", methods=["POST"])
+@office_workers
+def counter_clear():
+    office = current_office()
+    student = scoped_student(request.form.get("id", "")[:64])
+    step = _chosen_step(office)
+    if step is None:
+        abort(404)
+    who = f"{student.name} ({student.student_id})"
+    try:
+        with write_transaction():
+            done = clearance.clear_step(student, step, current_user)
+    except clearance.Refused as refused:
+        flash(_("Not cleared: %(who)s. %(why)s", who=who, why=refused), "error")
+    else:
+        flash(_("Cleared: %(who)s, %(step)s.", who=who, step=step.title_en) if done else
+              _("Already cleared: %(who)s, %(step)s.", who=who, step=step.title_en), "success" if done else "info")
+    return redirect(url_for("staff.counter", **office_args(office)))
