@@ -25,6 +25,15 @@ from database import db
 from models import Account, Office, Role, School
 
 MIN_PASSWORD_LENGTH = 8
+# The most common passwords of eight or more characters, from public breach lists: refused outright.
+COMMON_PASSWORDS = frozenset({
+    "password", "password1", "password123", "passw0rd", "12345678", "123456789", "1234567890", "0123456789",
+    "87654321", "11111111", "00000000", "88888888", "66666666", "12341234", "11223344", "qwertyui",
+    "qwertyuiop", "qwerty123", "1q2w3e4r", "1qaz2wsx", "zaq12wsx", "abcd1234", "abc12345", "iloveyou",
+    "sunshine", "princess", "football", "baseball", "welcome1", "welcome123", "admin123", "administrator",
+    "letmein1", "trustno1", "superman", "michelle", "aa123456", "a1234567", "asdfghjk", "asdf1234",
+    "zxcvbnm1", "woaini1314", "5201314520", "computer", "internet",
+})
 USERNAME = re.compile(r"[A-Za-z0-9._-]{2,64}")
 # A hash to compare against when the user name is unknown, so timing does not tell.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -115,6 +124,8 @@ def password_problems(account: Account, new_password: str) -> list:
     problems = []
     if len(new_password) < MIN_PASSWORD_LENGTH:
         problems.append(_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+    elif new_password.lower() in COMMON_PASSWORDS or len(set(new_password)) < 3:
+        problems.append(_l("This password is among the first that anyone would try: choose another."))
     if new_password.strip().lower() == account.username.lower():
         problems.append(_l("Do not use your user name as your password."))
     if account.initial_password_digest and password_matches_initial(account, new_password):
@@ -191,6 +202,7 @@ def create_account(
     display_name: str = "",
     *,
     actor: Account | None = None,
+    must_change: bool = False,
 ) -> Account:
     """Create a staff, desk or admin account (students come only from the import)."""
     username = username.strip()
@@ -207,9 +219,38 @@ def create_account(
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
     account = Account(username=username, role=role, office=office, school=school, display_name=display_name,
-                      password_hash=generate_password_hash(password))
+                      password_hash=generate_password_hash(password), must_change_password=must_change)
     db.session.add(account)
     db.session.flush()
     scope = ", ".join(filter(None, [office.code if office else "", school.name if school else ""]))
     audit.record("account.created", actor, subject=username, after=f"{role.value} {scope}".strip())
     return account
+
+
+def update_account(account: Account, changes: dict, actor: Account) -> None:
+    """Change a staff, desk or admin account's role, office, school, name or disabled state, audited."""
+    role, office, school = changes["role"], changes["office"], changes["school"]
+    if account.role == Role.STUDENT:
+        raise AccountError("a student's account changes only through the student import")
+    if role == Role.STAFF and office is None:
+        raise AccountError("a staff account needs an office")
+    if role == Role.ADMIN and (office or school):
+        raise AccountError("an admin works for every office and school: give neither")
+    if account.id == actor.id and (changes["disabled"] or role != Role.ADMIN):
+        raise AccountError("you cannot disable your own account or take away your own admin role")
+    before = _account_summary(account)
+    account.role, account.office, account.school = role, office, school
+    account.display_name = changes["display_name"]
+    if changes["disabled"] and not account.disabled:
+        account.session_generation += 1  # a disabled account's sessions end now
+    account.disabled = changes["disabled"]
+    after = _account_summary(account)
+    if before != after:
+        audit.record("account.changed", actor, subject=account.username, before=before, after=after)
+
+
+def _account_summary(account: Account) -> str:
+    scope = ", ".join(filter(None, [account.office.code if account.office else "",
+                                    account.school.name if account.school else ""]))
+    state = "disabled" if account.disabled else "active"
+    return f"{account.role.value} {scope} {state} {account.display_name}".strip()

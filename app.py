@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, has_request_context, render_template, request, session
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
@@ -38,9 +40,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     babel.init_app(app, locale_selector=_select_locale)
     _init_login(app)
 
-    from views import auth, desk, staff, student
+    from views import admin, auth, desk, staff, student
 
-    for blueprint in (auth.bp, student.bp, staff.bp, desk.bp):
+    for blueprint in (auth.bp, student.bp, staff.bp, desk.bp, admin.bp):
         app.register_blueprint(blueprint)
     cli.register(app)
     _init_templates(app)
@@ -72,17 +74,28 @@ def _init_login(app: Flask) -> None:
 def _select_locale() -> str | None:
     if not has_request_context():  # the CLI, and rules run outside a request
         return None
+    available = _catalogued_languages()
     chosen = session.get("language")
-    if chosen:
+    if chosen in available:
         return chosen
-    if current_user and current_user.is_authenticated and current_user.language:
+    if current_user and current_user.is_authenticated and current_user.language in available:
         return current_user.language
-    return request.accept_languages.best_match(["en", "zh_Hans_CN", "zh"]) or "en"
+    # Only languages with a catalogue: a Chinese browser must not get lang="zh-Hans" on English pages.
+    return request.accept_languages.best_match(available) or "en"
+
+
+def _catalogued_languages() -> list[str]:
+    """English, plus every language whose compiled catalogue is in translations/."""
+    folder = Path(__file__).resolve().parent / "translations"
+    return ["en", *sorted(path.parent.parent.name for path in folder.glob("*/LC_MESSAGES/messages.mo"))]
 
 
 def _init_templates(app: Flask) -> None:
     app.jinja_env.filters["when"] = lambda moment: format_datetime(moment, "yyyy-MM-dd HH:mm") if moment else ""
     app.jinja_env.filters["day"] = lambda d: format_date(d, "long") if d else ""
+    from clearance import office_title
+
+    app.jinja_env.globals["office_title"] = office_title
 
     @app.context_processor
     def university():

@@ -36,7 +36,7 @@ def landing_endpoint(account) -> str:
         return "staff.queue"
     if account.role == Role.DESK:
         return "desk.scan"
-    return "auth.account"
+    return "admin.home"
 
 
 def safe_next(target: str | None) -> str | None:

@@ -1,0 +1,96 @@
+"""The admin pages' forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from models import CohortKind, Role, StepMode
+
+CODE = Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Letters, digits, hyphens and underscores only."))
+HOURS = Regexp(r"^$|^\d{1,2}:\d{2}\s*[-–]\s*\d{1,2}:\d{2}$", message=_l("Like 08:30-16:00."))
+
+
+class CohortForm(FlaskForm):
+    code = StringField(_l("Code (as in the student CSV)"), validators=[DataRequired(), Length(max=32), CODE])
+    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=200)])
+    name_zh = StringField(_l("Name in Chinese"), validators=[Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(CohortKind.DEGREE.value, _l("Degree students")),
+                                            SelectChoice(CohortKind.NON_DEGREE.value, _l("Non-degree students"))])
+    # InputRequired, not DataRequired: it keeps the "not a valid date" message of a mistyped date.
+    opens_on = DateField(_l("Window opens (first day)"), validators=[InputRequired()])
+    closes_on = DateField(_l("Window closes (last day, inclusive)"), validators=[InputRequired()])
+    certificate_day = DateField(_l("Certificate day"), validators=[Optional()])
+    certificate_hours = StringField(_l("Certificate hours"), validators=[Length(max=40), HOURS])
+    certificate_place = StringField(_l("Certificate place"), validators=[Length(max=200)])
+    documents = StringField(_l("Documents handed over"), validators=[Length(max=300)],
+                            description=_l("Left empty: graduation and degree certificates for degree students, "
+                                           "a certificate of completion for non-degree students."))
+
+
+class ExtendForm(FlaskForm):
+    student_id = StringField(_l("Student ID"), validators=[DataRequired(), Length(max=32)])
+    until = DateField(_l("May use the system until (inclusive)"), validators=[Optional()],
+                      description=_l("Leave empty to remove an extension."))
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
+
+
+class OfficeForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=16), CODE])
+    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=200)])
+    name_zh = StringField(_l("Name in Chinese"), validators=[Length(max=200)])
+    location = StringField(_l("Where"), validators=[Length(max=300)])
+    hours = StringField(_l("Opening hours"), validators=[Length(max=200)])
+    phone = StringField(_l("Phone"), validators=[Length(max=100)])
+    instructions = TextAreaField(_l("Instructions for students"), validators=[Length(max=2000)])
+
+
+class StepForm(FlaskForm):
+    office_id = SelectField(_l("Office"), coerce=int)
+    title_en = StringField(_l("Title in English"), validators=[DataRequired(), Length(max=200)])
+    title_zh = StringField(_l("Title in Chinese"), validators=[Length(max=200)])
+    instructions = TextAreaField(_l("Instructions"), validators=[Length(max=2000)])
+    what_to_bring = StringField(_l("What to bring"), validators=[Length(max=500)])
+    position = IntegerField(_l("Order (smaller comes first)"), validators=[NumberRange(min=0, max=10000)],
+                            default=100)
+    mode = SelectField(_l("Who clears it"), choices=[
+        SelectChoice(StepMode.SELF_SERVICE.value, _l("Self-service: the student (or the office)")),
+        SelectChoice(StepMode.STAFF.value, _l("Staff: only the office")),
+        SelectChoice(StepMode.AUTOMATIC.value, _l("Automatic: the system, when the office holds nothing"))])
+    cohorts = SelectMultipleField(_l("Applies to cohorts"), coerce=int,
+                                  description=_l("None selected: every cohort."))
+    prerequisites = SelectMultipleField(_l("Needs these steps first"), coerce=int)
+    retired = BooleanField(_l("Retired (no longer applies; its history is kept)"))
+    confirm_void = BooleanField(_l("Yes, void those forms"))
+
+
+class AccountForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(min=2, max=64)])
+    display_name = StringField(_l("Name shown"), validators=[Length(max=200)])
+    role = SelectField(_l("Role"), choices=[SelectChoice(Role.STAFF.value, _l("Office staff")),
+                                            SelectChoice(Role.DESK.value, _l("Certificate desk")),
+                                            SelectChoice(Role.ADMIN.value, _l("Administrator"))])
+    office_id = SelectField(_l("Office"), coerce=int)
+    school_id = SelectField(_l("Limited to school"), coerce=int)
+    password = PasswordField(_l("First password (changed at first login)"), validators=[Optional(), Length(max=200)])
+    disabled = BooleanField(_l("Disabled (cannot log in; nothing is deleted)"))
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Student list (CSV)"), validators=[FileRequired(_l("Choose a file."))])
+    encoding = SelectField(_l("Encoding"), choices=[
+        SelectChoice("utf-8", _l("UTF-8 (Excel: CSV UTF-8)")),
+        SelectChoice("gb18030", _l("GB18030 (Excel CSV on a Chinese system)"))])

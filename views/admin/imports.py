@@ -1,0 +1,64 @@
+"""Admin: import the eligible students from an uploaded CSV — preview, confirm, all or nothing.
+
+The same code as the CLI (importing.py). Between preview and confirm the file travels in the page
+itself (base64 in a hidden field), never in a worker's memory or a local file: several workers or
+servers may answer the two requests. It is checked again, under the write lock, at confirm.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import flash, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+import importing
+from database import write_transaction
+from views.admin import admin_only, bp
+from views.admin.forms import ImportForm
+from views.forms import EmptyForm
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@admin_only
+def import_students():
+    form = ImportForm()
+    if form.validate_on_submit():
+        data = form.file.data.read()
+        return _preview(data, form.encoding.data)
+    for error in form.file.errors:
+        flash(error, "error")
+    return render_template("admin/import.html", form=form)
+
+
+def _preview(data: bytes, encoding: str):
+    try:
+        plan = importing.plan_import(data, encoding)
+    except importing.ImportRefused as refused:
+        flash(_("The file was refused: %(why)s", why=str(refused)), "error")
+        return render_template("admin/import.html", form=ImportForm()), 400
+    carried = base64.b64encode(data).decode("ascii")
+    return render_template("admin/import_preview.html", plan=plan, carried=carried, encoding=encoding,
+                           button=EmptyForm())
+
+
+@bp.route("/import/confirm", methods=["POST"])
+@admin_only
+def import_confirm():
+    if not EmptyForm().validate_on_submit():
+        return render_template("admin/import.html", form=ImportForm()), 400
+    encoding = request.form.get("encoding", "utf-8")
+    try:
+        data = base64.b64decode(request.form.get("carried", ""), validate=True)
+        with write_transaction():
+            plan = importing.plan_import(data, encoding)
+            if not plan.ok:
+                raise importing.ImportRefused(_("%(n)d rows are now refused: check the preview again.",
+                                                n=len(plan.errors)))
+            result = importing.apply_import(plan, current_user, "upload")
+    except (binascii.Error, importing.ImportRefused) as refused:
+        flash(_("Nothing was imported: %(why)s", why=str(refused)), "error")
+        return render_template("admin/import.html", form=ImportForm()), 400
+    return render_template("admin/import_done.html", result=result)
