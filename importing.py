@@ -19,7 +19,7 @@ from accounts import initial_password, initial_password_digest
 from clearance import refresh_students
 from clock import utcnow
 from database import db
-from models import Account, AuditEvent, Cohort, Hold, HoldSource, Office, Role, School, Student
+from models import Account, AuditEvent, Cohort, Hold, HoldSource, Office, Role, School, Student, student_search_key
 
 REQUIRED_COLUMNS = ("student_id", "name", "passport_no", "cohort", "school")
 OPTIONAL_COLUMNS = ("name_zh", "programme", "nationality", "email", "library_fees_owed")
@@ -316,6 +316,7 @@ def _add_students(rows: list[StudentRow], cohorts, schools, now) -> list[int]:
         insert(Student).returning(Student.id, sort_by_parameter_order=True),
         [{"account_id": account_id, "student_id": row.values["student_id"], "cohort_id": cohorts[row.values["cohort"]],
           "school_id": schools[row.values["school"]], "created_at": now, "updated_at": now,
+          "search_key": student_search_key(row.values["name"], row.values["name_zh"]),
           "window_extension_reason": "", **{name: row.values[name] for name in DETAIL_FIELDS}}
          for row, account_id in zip(rows, account_ids, strict=True)],
     ).all()

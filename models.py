@@ -4,6 +4,7 @@ the rules live in clearance.py."""
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -206,6 +207,8 @@ class Student(db.Model):
     email: Mapped[str] = mapped_column(String(200), default="")
     window_extended_until: Mapped[date | None]
     window_extension_reason: Mapped[str] = mapped_column(Text, default="")
+    # Both names folded (lower case, no accents) so a search for "nguyen" finds "Nguyễn".
+    search_key: Mapped[str] = mapped_column(String(320), default="", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -214,6 +217,27 @@ class Student(db.Model):
     school: Mapped[School] = relationship()
     statuses: Mapped[list[StepStatus]] = relationship(back_populates="student")
     holds: Mapped[list[Hold]] = relationship(back_populates="student")
+
+
+# Letters that Unicode does not decompose into a base letter and an accent.
+_UNDECOMPOSED = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "ß": "ss", "æ": "ae",
+                               "œ": "oe", "ı": "i", "ħ": "h"})
+
+
+def fold(text: str) -> str:
+    """Text as searched: lower case, accents removed, so people can type names without them."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_UNDECOMPOSED))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def student_search_key(name: str, name_zh: str) -> str:
+    return fold(f"{name} {name_zh}".strip())[:320]
+
+
+@event.listens_for(Student, "before_insert")
+@event.listens_for(Student, "before_update")
+def _keep_search_key(_mapper, _connection, student: Student) -> None:
+    student.search_key = student_search_key(student.name or "", student.name_zh or "")
 
 
 class StepStatus(db.Model):

@@ -65,20 +65,20 @@ class FormContent:
     rows: list[StepView]
     code: str
     url: str
-    qr_svg: str
-    qr_png: str
+    qr_image: str  # a data: URI, SVG for the page, PNG for the PDF (xhtml2pdf draws PNG)
     printed_at: datetime
     name_zh: str
 
 
-def form_content(student: Student, form: FormVersion) -> FormContent:
+def form_content(student: Student, form: FormVersion, for_pdf: bool = False) -> FormContent:
     """Everything printed on one form version."""
     url = verify_url(form)
     qr = segno.make(url, error="m")
+    # Only the image this output needs: each costs several milliseconds.
+    image = qr.png_data_uri(scale=4, border=2) if for_pdf else qr.svg_data_uri(scale=4, border=2)
     name_zh = student.name_zh if student.name_zh and printable(student.name_zh) else ""
     return FormContent(student=student, form=form, rows=checklist(student), code=display_code(form), url=url,
-                       qr_svg=qr.svg_data_uri(scale=4, border=2), qr_png=qr.png_data_uri(scale=6, border=2),
-                       printed_at=utcnow(), name_zh=name_zh)
+                       qr_image=image, printed_at=utcnow(), name_zh=name_zh)
 
 
 def render_form_html(content: FormContent, for_pdf: bool = False) -> str:

@@ -31,7 +31,7 @@ STANDARD_OFFICES = [
     ("INTL", "International Students Office", "留学生管理办公室", "School of International Studies, room 105",
      "Mon–Fri 8:30–11:30, 14:00–17:00", "0577-86689318",
      "Residence permit and insurance are checked, and your departure date is recorded."),
-    ("SCHOOL", "Your school office", "学院办公室", "Your school's office (see the notice board of your school)",
+    ("SCHOOL", "School office", "学院办公室", "Your school's office (see the notice board of your school)",
      "Mon–Fri 8:30–11:30, 14:00–17:00", "0577-86689251",
      "Your school checks that every other office has cleared you and signs you off."),
 ]
@@ -51,8 +51,8 @@ STANDARD_STEPS = [
 
 DEMO_COHORTS = [
     # code, English, Chinese, kind, certificate place
-    ("UG2011", "2011 undergraduates", "2011级本科生", CohortKind.DEGREE, "Your school office"),
-    ("PG2014", "2014 postgraduates", "2014级研究生", CohortKind.DEGREE, "Your school office"),
+    ("UG2011", "2011 undergraduates", "2011级本科生", CohortKind.DEGREE, "Your school's office"),
+    ("PG2014", "2014 postgraduates", "2014级研究生", CohortKind.DEGREE, "Your school's office"),
     ("NDSHORT", "Short-term Chinese language students", "短期汉语进修生", CohortKind.NON_DEGREE,
      "School of International Studies, room 105"),
     ("NDCI", "Confucius Institute students", "孔子学院奖学金生", CohortKind.NON_DEGREE,

@@ -86,13 +86,13 @@ def clear_step(student: Student, step: Step, actor: Account) -> bool:
             raise Refused(_l("The system clears this step by itself when the office has no open hold."))
     if view.shown == Shown.CLEARED:
         return False
-    _refuse_unless_clearable(view)
+    refuse_unless_clearable(view)
     _record(student, step, StepState.CLEARED, actor, "", "step.cleared")
     recheck_forms([student.id], actor, f"step {step.title_en} cleared")
     return True
 
 
-def _refuse_unless_clearable(view: StepView) -> None:
+def refuse_unless_clearable(view: StepView) -> None:
     if view.holds:
         owed = sum((hold.amount or Decimal(0)) for hold in view.holds)
         if owed:
@@ -141,8 +141,8 @@ def place_hold(student: Student, office: Office, actor: Account | None, reason: 
     lock_student(student)
     if actor is not None:
         _require_office(actor, student, office.id)
-    if amount is not None and amount < 0:
-        raise Refused(_l("The amount cannot be negative."))
+    _check_amount(amount)
+    amount = amount.quantize(Decimal("0.01")) if amount else None  # 1E+3 is stored and shown as 1000.00
     hold = Hold(student_id=student.id, office_id=office.id, reason=reason, amount=amount or None, source=source,
                 placed_by_id=actor.id if actor else None, placed_at=utcnow())
     db.session.add(hold)
@@ -156,6 +156,17 @@ def place_hold(student: Student, office: Office, actor: Account | None, reason: 
         _record(student, status.step, StepState.PENDING, None, why, "step.reopened")
     recheck_forms([student.id], actor, why)
     return hold
+
+
+MAX_AMOUNT = Decimal("99999999.99")
+
+
+def _check_amount(amount: Decimal | None) -> None:
+    """An amount owed is 0 or more, in yuan and fen: at most two decimals."""
+    if amount is None:
+        return
+    if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
+        raise Refused(_l("An amount is 0 or more, at most ¥99,999,999.99, with at most 2 decimals."))
 
 
 def release_hold(hold: Hold, actor: Account | None, reason: str) -> None:

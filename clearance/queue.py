@@ -15,7 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from clearance.permissions import scope_students
 from clock import local, university_zone, utcnow
 from database import db
-from models import Account, Hold, Step, StepState, StepStatus, Student, step_cohorts
+from models import Account, Hold, Step, StepState, StepStatus, Student, fold, step_cohorts
 
 PAGE_SIZE = 50
 
@@ -62,13 +62,12 @@ def _base(step: Step, account: Account):
 
 
 def _search(query, text: str):
+    """By the start of the student ID, or any part of either name, regardless of case and accents."""
     text = text.strip()
     if not text:
         return query
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return query.where(or_(Student.student_id.startswith(text, autoescape=True),
-                           Student.name.ilike(pattern, escape="\\"),
-                           Student.name_zh.like(pattern, escape="\\")))
+                           Student.search_key.contains(fold(text), autoescape=True)))
 
 
 def office_queue(step: Step, account: Account, filters: QueueFilters) -> QueuePage:

@@ -62,6 +62,12 @@ class StepView:
         return recorded.reason if recorded and recorded.state == StepState.BLOCKED else ""
 
     @property
+    def reopen_reason(self) -> str:
+        """Why the office (or a hold) returned a cleared step to pending, shown to the student."""
+        recorded = self.recorded
+        return recorded.reason if recorded and recorded.state == StepState.PENDING else ""
+
+    @property
     def cleared_at(self) -> datetime | None:
         recorded = self.recorded
         return recorded.changed_at if recorded and recorded.state == StepState.CLEARED else None
@@ -124,3 +130,13 @@ def next_step(views: list[StepView]) -> StepView | None:
 def step_view(student: Student, step: Step) -> StepView | None:
     """One applicable step's view for a student; None when the step does not apply to them."""
     return next((view for view in checklist(student) if view.step.id == step.id), None)
+
+
+SCHOOL_OFFICE = "SCHOOL"  # the standard office that stands for each student's own school
+
+
+def office_title(office, student: Student | None = None) -> str:
+    """The office's English name; the student's own school office is named after their school."""
+    if office.code == SCHOOL_OFFICE and student is not None:
+        return f"{student.school.name} office"
+    return office.name_en

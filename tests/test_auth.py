@@ -34,6 +34,9 @@ def test_student_logs_in_with_the_passport_digits_and_must_change_first(client, 
         ("short1", "at least 8 characters"),
         ("1111210101", "user name"),
         ("345678", "at least 8 characters"),
+        ("password", "first that anyone would try"),
+        ("Qwertyuiop", "first that anyone would try"),
+        ("aaaaaaaaaa", "first that anyone would try"),
     ],
 )
 def test_a_weak_new_password_is_refused_with_a_reason(client, make_student, new, problem):

@@ -54,7 +54,7 @@ def test_fees_owed_hide_the_button_and_say_where_to_pay(client, make_student, ma
     log_in(client, student.account)
     page = client.get("/checklist").get_data(as_text=True)
     assert "Cancel my library card" not in page
-    assert "¥35.50 owed" in page and "circulation desk" in page
+    assert "Library fees owed: ¥35.50" in page and "circulation desk" in page
 
 
 def test_a_forged_self_cancel_while_fees_are_owed_is_refused(client, make_student, make_account):

@@ -154,7 +154,7 @@ def test_a_bad_amount_is_refused_with_a_message_and_nothing_placed(client, peopl
     before = snapshot()
     page = client.post("/staff/students/1111210101/holds", data={"reason": "Fees", "amount": "-5"},
                        follow_redirects=True).get_data(as_text=True)
-    assert "Give 0 or more" in page and snapshot() == before
+    assert "at most 2 decimals" in page and snapshot() == before
 
 
 def test_a_desk_account_that_names_an_office_clears_like_staff(client, people):
@@ -226,3 +226,39 @@ def test_unknown_student_or_action_is_not_found(client, people):
     assert client.get("/staff/students/0000").status_code == 404
     assert client.post(f"/staff/students/1111210101/steps/{step_of('LIB').id}/delete").status_code == 404
     assert client.post("/staff/students/1111210101/holds/999/release", data={"reason": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize("amount", ["12.345", "-1", "abc", "100000000"])
+def test_amounts_are_yuan_and_fen_or_refused(client, people, amount):
+    log_in(client, people["library"])
+    before = snapshot()
+    page = client.post("/staff/students/1111210101/holds", data={"reason": "Fees", "amount": amount},
+                       follow_redirects=True).get_data(as_text=True)
+    assert ("at most 2 decimals" in page or "Not a valid decimal" in page) and snapshot() == before
+
+
+def test_the_rule_refuses_a_bad_amount_too(people):
+    with pytest.raises(clearance.Refused, match="at most 2 decimals"), write_transaction():
+        clearance.place_hold(people["a"], office("LIB"), people["library"], "Fees", Decimal("12.345"))
+
+
+def test_a_reopened_step_tells_the_student_why(app, client, people):
+    log_in(client, people["library"])
+    client.post(f"/staff/students/1111210101/steps/{step_of('LIB').id}/clear")
+    client.post(f"/staff/students/1111210101/steps/{step_of('LIB').id}/reopen",
+                data={"reason": "Card not physically returned"})
+    student_client = app.test_client()
+    log_in(student_client, people["a"].account)
+    assert "Reopened by the office: Card not physically returned" in student_client.get("/checklist").get_data(
+        as_text=True)
+
+
+@pytest.mark.parametrize("typed", ["nguyen", "NGUYỄN", "thi huong", "阮氏"])
+def test_search_ignores_case_and_accents(client, make_student, make_account, make_cohort, typed):
+    make_cohort()
+    make_student("1414320202", name="Nguyễn Thị Hương", name_zh="阮氏香", must_change=False)
+    make_student("1111210109", name="Łukasz Wójcik", must_change=False)
+    log_in(client, make_account("housing", office_code="DORM"))
+    page = client.get("/staff/", query_string={"q": typed}).get_data(as_text=True)
+    assert "1414320202" in page and "1111210109" not in page
+    assert "1111210109" in client.get("/staff/?q=lukasz wojcik").get_data(as_text=True)

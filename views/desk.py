@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -50,8 +50,11 @@ def _verdict(form, typed: str):
     except clearance.Refused as refused:
         return render_template("error.html", title=_("Another school's form"), message=str(refused)), 403
     handover_form = HandoverForm(token=clearance.token_for(check.form)) if check.form else None
+    # Right after this desk recorded it, say so in green rather than warn about it.
+    just = (check.handover is not None and session.pop("just_handed_over", None) == check.handover.id
+            and check.form.id == check.handover.form_version_id)
     return render_template("desk/verdict.html", check=check, typed=typed, handover_form=handover_form,
-                           code=clearance.display_code(check.form) if check.form else "")
+                           code=clearance.display_code(check.form) if check.form else "", just_handed_over=just)
 
 
 @bp.route("/desk/handover", methods=["POST"])
@@ -65,9 +68,10 @@ def handover():
         abort(400)
     try:
         with write_transaction():
-            clearance.record_handover(scanned, current_user, form.printout_received.data)
+            handover = clearance.record_handover(scanned, current_user, form.printout_received.data)
     except clearance.Refused as refused:
         flash(str(refused), "error")
     else:
+        session["just_handed_over"] = handover.id
         flash(_("Hand-over recorded for %(name)s.", name=scanned.student.name), "success")
     return redirect(url_for("desk.verify", token=form.token.data))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 
 class EmptyForm(FlaskForm):
@@ -16,8 +16,13 @@ class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("Give a reason.")), Length(max=500)])
 
 
+def _yuan_and_fen(_form, field) -> None:
+    amount = field.data
+    if amount is not None and (amount < 0 or amount > 99999999 or amount != round(amount, 2)):
+        raise ValidationError(_l("Give an amount of 0 or more with at most 2 decimals, e.g. 35.50."))
+
+
 class HoldForm(FlaskForm):
-    amount = DecimalField(_l("Amount owed (¥, optional)"), places=2,
-                          validators=[Optional(), NumberRange(min=0, max=99999999, message=_l("Give 0 or more."))])
+    amount = DecimalField(_l("Amount owed (¥, optional)"), validators=[Optional(), _yuan_and_fen])
     reason = StringField(_l("Reason (the student sees it)"),
                          validators=[DataRequired(message=_l("Give a reason.")), Length(max=300)])

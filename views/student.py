@@ -84,7 +84,7 @@ def form_pdf():
     if refusal:
         return refusal
     _audit_print(student, form, "pdf")
-    html = printing.render_form_html(printing.form_content(student, form), for_pdf=True)
+    html = printing.render_form_html(printing.form_content(student, form, for_pdf=True), for_pdf=True)
     response = make_response(printing.render_pdf(html))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'inline; filename="leaving-school-{form.serial}.pdf"'

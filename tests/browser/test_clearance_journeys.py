@@ -32,7 +32,7 @@ def test_the_library_releases_a_fee_hold_clears_the_step_and_the_student_sees_it
     # The student first: fees owed, no button, the amount and where to pay.
     first_login(phone, live_server, "1111210106", "372615", "okafor says goodbye")
     assert phone.get_by_role("button", name="Cancel my library card").count() == 0
-    assert phone.get_by_text("¥35.50 owed").first.is_visible()
+    assert phone.get_by_text("Library fees owed: ¥35.50").first.is_visible()
     screenshot(phone, "checklist-fees-owed-phone")
 
     log_in(desktop, live_server, "library", "library-demo")

@@ -80,7 +80,7 @@ def test_print_scan_hand_over_and_a_reopened_step_voids_an_earlier_print(live_se
     expect(desktop.get_by_text("Genuine and current")).to_be_visible()
     desktop.get_by_label("I have received the printed form and keep it").check()
     desktop.get_by_role("button", name=re.compile("Record the hand-over")).click()
-    expect(desktop.get_by_text("Already handed over")).to_be_visible()
+    expect(desktop.get_by_text("handed over just now")).to_be_visible()
     screenshot(desktop, "desk-handed-over-desktop")
 
     desktop.goto(scanned_url)  # the first printout, scanned later
