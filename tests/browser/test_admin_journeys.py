@@ -4,18 +4,41 @@ the counter clears by scanner."""
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS, log_in, screenshot
 
 HEADER = "student_id,name,passport_no,cohort,school,name_zh,library_fees_owed\r\n"
-ROWS = ("3011000001,Amara Nwosu,A 1122-3344,UG2011,School of Nursing,,\r\n"
-        "3011000002,Chen Jia Hui,K7788990,UG2011,School of Nursing,陈佳慧,18.00\r\n"
-        "3011000003,Mateus Oliveira,FX 55-66-77,UG2011,School of Nursing,,\r\n")
+ROWS = ("3011000001,Amara Nwosu,A 1122-3344,UG2012,School of Nursing,,\r\n"
+        "3011000002,Chen Jia Hui,K7788990,UG2012,School of Nursing,陈佳慧,18.00\r\n"
+        "3011000003,Mateus Oliveira,FX 55-66-77,UG2012,School of Nursing,,\r\n")
 
 
-def test_an_admin_fixes_a_bad_line_and_imports(live_server, desktop):
+def create_cohort(page, base: str) -> None:
+    """A new cohort whose window includes today, as an admin who has never seen the system would."""
+    today = date.today()
+    page.goto(base + "/admin/")
+    page.get_by_role("link", name="Cohorts").first.click()
+    page.get_by_role("link", name="New cohort").click()
+    page.get_by_label("Code (as in the student CSV)").fill("UG2012")
+    page.get_by_label("Name in English").fill("2012 undergraduates")
+    page.get_by_label("Name in Chinese").fill("2012级本科生")
+    page.get_by_label("Window opens (first day)").fill((today - timedelta(days=3)).isoformat())
+    page.get_by_label("Window closes (last day, inclusive)").fill((today - timedelta(days=5)).isoformat())
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("The window closes before it opens.")).to_be_visible()  # a slip, explained
+    page.get_by_label("Window closes (last day, inclusive)").fill((today + timedelta(days=14)).isoformat())
+    page.get_by_label("Certificate day").fill((today + timedelta(days=10)).isoformat())
+    page.get_by_label("Certificate hours").fill("08:30-16:00")
+    page.get_by_label("Certificate place").fill("School of Nursing office, room 204")
+    screenshot(page, "admin-new-cohort-desktop")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Cohort UG2012 saved.")).to_be_visible()
+
+
+def test_an_admin_sets_up_a_cohort_fixes_a_bad_line_imports_and_watches_statistics(live_server, desktop):
     bad = ARTIFACTS / "students-from-excel.csv"
     ARTIFACTS.mkdir(exist_ok=True)
     # As Excel saves "CSV UTF-8": a BOM and CRLF; one passport has too few digits.
@@ -23,6 +46,7 @@ def test_an_admin_fixes_a_bad_line_and_imports(live_server, desktop):
     log_in(desktop, live_server, "admin", "admin-demo")
     expect(desktop.get_by_role("heading", level=1)).to_be_visible()
     screenshot(desktop, "admin-home-desktop")
+    create_cohort(desktop, live_server)
     desktop.goto(live_server + "/admin/import")
     desktop.get_by_label("Student list (CSV)").set_input_files(str(bad))
     desktop.get_by_role("button", name="Check the file").click()
@@ -41,7 +65,13 @@ def test_an_admin_fixes_a_bad_line_and_imports(live_server, desktop):
     desktop.get_by_role("button", name="Import 3 new and update 0 students").click()
     expect(desktop.get_by_text("3 students added")).to_be_visible()
 
+    # The offices clear the new students; the statistics fill.
+    desktop.goto(live_server + "/staff/bulk-clear?office=DORM")
+    desktop.get_by_label("Student IDs").fill("3011000001 3011000002 3011000003")
+    desktop.get_by_role("button", name="Check the list").click()
+    desktop.get_by_role("button", name=re.compile(r"Clear 3 students now")).click()
     desktop.goto(live_server + "/admin/statistics")
+    expect(desktop.locator("table", has_text="2012 undergraduates").first).to_be_visible()
     screenshot(desktop, "admin-statistics-desktop")
 
 
