@@ -54,11 +54,16 @@ def initial_password_digest(student_id: str, password: str) -> str:
 
 
 def password_matches(account: Account, password: str) -> bool:
-    """Whether the password is the account's current one (initial, one-time or chosen)."""
+    """Whether the password is the account's current one (initial, one-time or chosen).
+
+    Every path costs one slow hash, so the time taken tells nobody which kind of password an
+    account has, or whether a one-time password expired.
+    """
     if account.password_hash:
-        if account.password_expires_at and account.password_expires_at < utcnow():
-            return False
-        return check_password_hash(account.password_hash, password)
+        matches = check_password_hash(account.password_hash, password)
+        expired = account.password_expires_at is not None and account.password_expires_at < utcnow()
+        return matches and not expired
+    check_password_hash(_DUMMY_HASH, password)
     if account.initial_password_digest:
         expected = initial_password_digest(account.username, password)
         return hmac.compare_digest(expected, account.initial_password_digest)
@@ -79,9 +84,12 @@ def authenticate(username: str, password: str) -> Account | None:
     account = db.session.scalar(select(Account).where(Account.username == username))
     if account is None:
         check_password_hash(_DUMMY_HASH, password)
-        audit.record("login.failed", None, subject=username[:64], reason="unknown user name")
+        # A password typed into the wrong box must not land in the log.
+        typed = username[:64] if USERNAME.fullmatch(username) else "(not a user name)"
+        audit.record("login.failed", None, subject=typed, reason="unknown user name")
         return None
-    if is_locked(account) or account.disabled or not password_matches(account, password):
+    matches = password_matches(account, password)  # always, so locked and disabled take as long
+    if is_locked(account) or account.disabled or not matches:
         _count_failure(account)
         return None
     account.failed_logins = 0

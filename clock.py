@@ -6,7 +6,7 @@ aware or naive-UTC datetime.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -34,3 +34,8 @@ def local(moment: datetime) -> datetime:
 def today() -> date:
     """Today's date in the university's time zone (windows are inclusive local dates)."""
     return local(utcnow()).date()
+
+
+def start_of_day_utc(day: date) -> datetime:
+    """Midnight at the start of a university-local day, as stored (naive UTC)."""
+    return datetime.combine(day, time(0), tzinfo=university_zone()).astimezone(UTC).replace(tzinfo=None)

@@ -69,6 +69,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         "DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'leaving.sqlite3'}"
     )
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    # Served over HTTPS: session cookies never travel in clear text.
+    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["PUBLIC_BASE_URL"].startswith("https://"))
     for key in GENERATED_KEYS:
         if not app.config.get(key):
             raise RuntimeError(f"{key} is not configured")

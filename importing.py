@@ -17,6 +17,7 @@ from sqlalchemy import insert, select
 
 from accounts import initial_password, initial_password_digest
 from clearance import refresh_students
+from clearance.changes import reopen_held_steps
 from clock import utcnow
 from database import db
 from models import Account, AuditEvent, Cohort, Hold, HoldSource, Office, Role, School, Student, student_search_key
@@ -187,6 +188,7 @@ def plan_import(data: bytes, encoding: str = "utf-8") -> ImportPlan:
     cohorts = {c.code: c for c in db.session.scalars(select(Cohort))}
     schools = {s.name: s for s in db.session.scalars(select(School))}
     students = {s.student_id: s for s in db.session.scalars(select(Student))}
+    students_by_lower = {number.lower(): number for number in students}
     other_accounts = {name.lower() for name in db.session.scalars(
         select(Account.username).where(Account.role != Role.STUDENT))}
     released_import_holds, open_import_holds = _import_holds()
@@ -197,6 +199,11 @@ def plan_import(data: bytes, encoding: str = "utf-8") -> ImportPlan:
             continue
         if values["student_id"].lower() in other_accounts:
             plan.errors.append(RowError(row.line, f"{values['student_id']} is already a staff account's user name"))
+            continue
+        same_but_case = students_by_lower.get(values["student_id"].lower())
+        if same_but_case and same_but_case != values["student_id"]:
+            plan.errors.append(RowError(row.line, f"student_id {values['student_id']} differs only in case from "
+                                                  f"the existing student {same_but_case}: use the same spelling"))
             continue
         if values["school"] not in schools and values["school"] not in plan.new_schools:
             plan.new_schools.append(values["school"])
@@ -277,9 +284,10 @@ def apply_import(plan: ImportPlan, actor: Account | None, source: str) -> Import
     ids_by_number.update({student.student_id: student.id for _row, student, _c in plan.to_update})
     ids_by_number.update(_ids_of(row.values["student_id"] for row in plan.holds_to_place
                                  if row.values["student_id"] not in ids_by_number))
-    placed = _place_fee_holds(plan.holds_to_place, ids_by_number, actor, now)
+    library_id, placed = _place_fee_holds(plan.holds_to_place, ids_by_number, actor, now)
     events += [_event(actor, actor_label, now, "hold.placed", ids_by_number[row.values["student_id"]],
-                      "hold:LIB", "", f"¥{row.fees}", "library fees owed (import)") for row in plan.holds_to_place]
+                      "hold (import)", "", f"¥{row.fees}", "library fees owed (import)", library_id)
+               for row in plan.holds_to_place]
     if events:
         db.session.execute(insert(AuditEvent), events)
     every_id = sorted(set(ids_by_number.values()) | set(plan.unchanged_ids))
@@ -287,9 +295,9 @@ def apply_import(plan: ImportPlan, actor: Account | None, source: str) -> Import
     return ImportResult(len(added), len(plan.to_update), plan.unchanged, placed, every_id)
 
 
-def _event(actor, actor_label, now, action, student_id, subject, before, after, reason) -> dict:
+def _event(actor, actor_label, now, action, student_id, subject, before, after, reason, office_id=None) -> dict:
     return {"actor_id": actor.id if actor else None, "actor_label": actor_label, "at": now, "action": action,
-            "student_id": student_id, "office_id": None, "subject": subject, "from_value": before,
+            "student_id": student_id, "office_id": office_id, "subject": subject, "from_value": before,
             "to_value": after, "reason": reason}
 
 
@@ -341,9 +349,10 @@ def _ids_of(student_numbers) -> dict[str, int]:
     return dict(db.session.execute(query).all())
 
 
-def _place_fee_holds(rows: list[StudentRow], ids_by_number, actor, now) -> int:
+def _place_fee_holds(rows: list[StudentRow], ids_by_number, actor, now) -> tuple[int | None, int]:
+    """Place the library holds of the file, and reopen a library step already cleared (rule 4)."""
     if not rows:
-        return 0
+        return None, 0
     library_id = db.session.scalar(select(Office.id).where(Office.code == "LIB"))
     if library_id is None:
         raise ValueError("the library office (LIB) does not exist: run init-db first")
@@ -352,4 +361,6 @@ def _place_fee_holds(rows: list[StudentRow], ids_by_number, actor, now) -> int:
          "reason": "Library fees owed", "source": HoldSource.IMPORT, "placed_by_id": actor.id if actor else None,
          "placed_at": now, "release_reason": ""}
         for row in rows])
-    return len(rows)
+    reopen_held_steps([ids_by_number[row.values["student_id"]] for row in rows], library_id, actor,
+                      "hold placed by the library: library fees owed (import)")
+    return library_id, len(rows)

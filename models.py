@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -290,6 +291,9 @@ class FormVersion(db.Model):
     """One issue of a student's Form for Leaving School; current while not voided."""
 
     __tablename__ = "form_versions"
+    # At most one current version per student, enforced by the database itself (both dialects).
+    __table_args__ = (Index("uq_form_versions_current", "student_id", unique=True,
+                            sqlite_where=text("voided_at IS NULL"), postgresql_where=text("voided_at IS NULL")),)
     id: Mapped[int] = mapped_column(primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
     serial: Mapped[str] = mapped_column(String(32), unique=True)

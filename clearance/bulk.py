@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 import audit
 from clearance.changes import Refused, clear_step, place_hold, refuse_unless_clearable
-from clearance.forms import chunks
+from clearance.forms import chunks, recheck_forms
 from clearance.permissions import scope_students
 from clearance.status import Shown, StepView, checklist, shown_state, step_applies
 from database import db
@@ -235,7 +235,7 @@ def clear_many(plan: BulkClear, actor: Account) -> BulkClear:
             results.append(entry)
             continue
         try:
-            done = clear_step(entry.student, plan.step, actor)
+            done = clear_step(entry.student, plan.step, actor, recheck=False)
         except Refused as refused:
             why = entry.why if entry.outcome == Outcome.REFUSED else Why.OTHER
             results.append(Entry(entry.student_no, Outcome.REFUSED, why, str(refused), entry.name))
@@ -243,6 +243,8 @@ def clear_many(plan: BulkClear, actor: Account) -> BulkClear:
             results.append(Entry(entry.student_no, Outcome.CLEARED if done else Outcome.ALREADY_CLEARED,
                                  name=entry.name))
     del steps
+    cleared = [entry.student.id for entry in plan.entries if entry.student is not None]
+    recheck_forms(cleared, actor, f"step {plan.step.title_en} cleared (bulk)")  # once for all, same transaction
     return BulkClear(plan.step, results, plan.repeated)
 
 

@@ -54,6 +54,8 @@ def completeness(student_ids: list[int]) -> dict[int, bool]:
 def recheck_forms(student_ids: Iterable[int], actor: Account | None, why: str) -> None:
     """Issue a version to each student who became complete; void the version of each who is no longer."""
     for ids in chunks(student_ids):
+        # Row locks on PostgreSQL, so concurrent changes to a student queue here; SQLite holds the write lock.
+        db.session.execute(select(Student.id).where(Student.id.in_(ids)).with_for_update())
         complete = completeness(ids)
         current = {form.student_id: form for form in db.session.scalars(
             select(FormVersion).where(FormVersion.student_id.in_(ids), FormVersion.voided_at.is_(None)))}

@@ -7,15 +7,16 @@ office blocks; otherwise what was recorded), so filters and counts work on thous
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from clearance.permissions import scope_students
-from clock import local, university_zone, utcnow
+from clearance.status import shown_state_sql
+from clock import local, start_of_day_utc, utcnow
 from database import db
-from models import Account, Hold, Step, StepState, StepStatus, Student, fold, step_cohorts
+from models import Account, Hold, Step, StepStatus, Student, fold, step_cohorts
 
 PAGE_SIZE = 50
 
@@ -38,17 +39,8 @@ class QueuePage:
     counts: dict[str, int]
 
 
-def _held(step: Step) -> ColumnElement[bool]:
-    return exists().where(Hold.student_id == Student.id, Hold.office_id == step.office_id, Hold.released_at.is_(None))
-
-
 def _shown(step: Step) -> ColumnElement[str]:
-    return case(
-        (_held(step), "blocked"),
-        (StepStatus.state == StepState.CLEARED, "cleared"),
-        (StepStatus.state == StepState.BLOCKED, "blocked"),
-        else_="pending",
-    )
+    return shown_state_sql(step.office_id)
 
 
 def _base(step: Step, account: Account):
@@ -66,7 +58,8 @@ def _search(query, text: str):
     text = text.strip()
     if not text:
         return query
-    return query.where(or_(Student.student_id.startswith(text, autoescape=True),
+    # lower() on both sides: LIKE ignores case on SQLite but not on PostgreSQL.
+    return query.where(or_(func.lower(Student.student_id).startswith(text.lower(), autoescape=True),
                            Student.search_key.contains(fold(text), autoescape=True)))
 
 
@@ -107,5 +100,4 @@ def queue_counts(step: Step, account: Account) -> dict[str, int]:
 
 def start_of_today_utc() -> datetime:
     """Midnight of today in the university's time zone, as stored (naive UTC)."""
-    midnight = datetime.combine(local(utcnow()).date(), time(0), tzinfo=university_zone())
-    return midnight.astimezone(UTC).replace(tzinfo=None)
+    return start_of_day_utc(local(utcnow()).date())

@@ -121,11 +121,26 @@ def forms_voided_by(step: Step | None, cohorts: list[Cohort], retired: bool) -> 
         FormVersion.student_id.in_(ids), FormVersion.voided_at.is_(None)))
 
 
+def _check_prerequisites(step: Step | None, mode: StepMode, prerequisites: list[Step]) -> None:
+    """No step may wait for itself, directly or through others; an automatic step waits for none."""
+    if prerequisites and mode == StepMode.AUTOMATIC:
+        raise Refused(_l("An automatic step is cleared whenever nothing is held: it cannot need other steps first."))
+    if step is None:
+        return
+    waiting, seen = list(prerequisites), set()
+    while waiting:
+        required = waiting.pop()
+        if required.id == step.id:
+            raise Refused(_l("These prerequisites make a circle: the step would wait for itself."))
+        if required.id not in seen:
+            seen.add(required.id)
+            waiting.extend(required.prerequisites)
+
+
 def save_step(step: Step | None, values: dict, cohorts: list[Cohort], prerequisites: list[Step], retired: bool,
               actor: Account) -> Step:
     """Create or change a step, then re-check every student whose steps changed."""
-    if step is not None and step in prerequisites:
-        raise Refused(_l("A step cannot need itself first."))
+    _check_prerequisites(step, values["mode"], prerequisites)
     affected = set(students_of(step.cohorts)) if step is not None else set()
     created = step is None
     if created:

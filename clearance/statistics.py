@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from clearance.queue import start_of_today_utc
+from clearance.status import shown_state_sql
 from clock import local
 from database import db
 from models import (
@@ -25,10 +26,8 @@ from models import (
     Cohort,
     FormVersion,
     Handover,
-    Hold,
     School,
     Step,
-    StepState,
     StepStatus,
     Student,
     step_cohorts,
@@ -67,15 +66,8 @@ def _applies() -> ColumnElement[bool]:
 
 
 def shown_status() -> ColumnElement[str]:
-    """A step's status as people see it, in SQL (`status.shown_state`)."""
-    held = exists().where(Hold.student_id == Student.id, Hold.office_id == Step.office_id,
-                          Hold.released_at.is_(None))
-    return case(
-        (held, "blocked"),
-        (StepStatus.state == StepState.CLEARED, "cleared"),
-        (StepStatus.state == StepState.BLOCKED, "blocked"),
-        else_="pending",
-    )
+    """A step's status as people see it, in SQL (`status.shown_state`), for queries joined to Step."""
+    return shown_state_sql(Step.office_id)
 
 
 def step_pairs(where: Sequence[ColumnElement[bool]] = ()) -> Select:

@@ -6,10 +6,11 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, exists, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from database import db
-from models import ActorKind, Hold, Step, StepState, StepStatus, Student, step_cohorts
+from models import ActorKind, Hold, Step, StepMode, StepState, StepStatus, Student, step_cohorts
 
 
 def applicable_steps(student: Student) -> list[Step]:
@@ -94,6 +95,20 @@ def shown_state(recorded: StepStatus | None, holds: list[Hold]) -> Shown:
     return Shown.BLOCKED
 
 
+def shown_state_sql(office_id) -> ColumnElement[str]:
+    """`shown_state` in SQL, over a query joined to Student and (outer) to StepStatus.
+
+    `office_id` is the step's office: a value for one step, or the Step.office_id column.
+    """
+    held = exists().where(Hold.student_id == Student.id, Hold.office_id == office_id, Hold.released_at.is_(None))
+    return case(
+        (held, Shown.BLOCKED.value),
+        (StepStatus.state == StepState.CLEARED, Shown.CLEARED.value),
+        (StepStatus.state == StepState.BLOCKED, Shown.BLOCKED.value),
+        else_=Shown.PENDING.value,
+    )
+
+
 def checklist(student: Student) -> list[StepView]:
     """Every step that applies to the student, with its status, holds and unmet prerequisites."""
     steps = applicable_steps(student)
@@ -140,3 +155,9 @@ def office_title(office, student: Student | None = None) -> str:
     if office.code == SCHOOL_OFFICE and student is not None:
         return f"{student.school.name} office"
     return office.name_en
+
+
+def self_service_ready(views: list[StepView]) -> list[StepView]:
+    """The self-service steps the student can clear with a button right now (nothing holds or blocks them)."""
+    return [view for view in views if view.step.mode == StepMode.SELF_SERVICE and view.shown == Shown.PENDING
+            and not view.missing_prerequisites]

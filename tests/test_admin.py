@@ -316,3 +316,22 @@ def test_a_gb18030_upload_is_read_when_chosen(admin_client, make_cohort):
     assert "林伟杰" in page and "Preview" in page
     refused = upload(admin_client, "", raw=text.encode("gb18030")).get_data(as_text=True)
     assert "CSV UTF-8" in refused
+
+
+def test_prerequisites_cannot_make_a_circle(admin_client):
+    card, school = office("CARD").steps[0], office("SCHOOL").steps[0]  # the school sign-off needs the card
+    page = admin_client.post(f"/admin/steps/{card.id}", data=step_data(
+        office_id=card.office_id, title_en=card.title_en, prerequisites=[school.id])).get_data(as_text=True)
+    assert "make a circle" in page
+    db.session.refresh(card)
+    assert card.prerequisites == []
+
+
+def test_an_automatic_step_needs_no_prerequisites(admin_client):
+    card, dorm = office("CARD").steps[0], office("DORM").steps[0]
+    page = admin_client.post(f"/admin/steps/{card.id}", data=step_data(
+        office_id=card.office_id, title_en=card.title_en, mode="automatic",
+        prerequisites=[dorm.id])).get_data(as_text=True)
+    assert "cannot need other steps first" in page
+    db.session.refresh(card)
+    assert card.mode == StepMode.STAFF

@@ -62,3 +62,17 @@ def test_audit_events_are_append_only(app):
     with pytest.raises(RuntimeError, match="append-only"):
         db.session.commit()
     db.session.rollback()
+
+
+def test_the_database_refuses_a_second_current_form_for_a_student(app, make_student):
+    from sqlalchemy.exc import IntegrityError
+
+    from models import FormVersion
+
+    student = make_student()
+    db.session.add(FormVersion(student_id=student.id, serial="LS2026-000001", code="AAAAAAAA"))
+    db.session.add(FormVersion(student_id=student.id, serial="LS2026-000002", code="BBBBBBBB",
+                               voided_at=None))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()

@@ -417,3 +417,28 @@ def test_twenty_thousand_students_import_in_under_20_seconds(runner, tmp_path, m
     assert "Imported: 20000 added, 0 updated, 2000 holds placed." in result.output
     assert elapsed < 20
     assert db.session.scalar(select(func.count()).select_from(Student)) == 20_000
+
+
+def test_a_fee_hold_from_a_reimport_reopens_a_cleared_library_card(make_cohort, make_account):
+    import clearance
+
+    make_cohort()
+    import_bytes(csv_bytes(GOOD))
+    arjun = student()
+    library_step = db.session.scalar(select(Office).where(Office.code == "LIB")).steps[0]
+    with write_transaction():
+        clearance.clear_step(arjun, library_step, arjun.account)
+    import_bytes(csv_bytes(GOOD + "12.50"))
+    assert clearance.step_view(arjun, library_step).shown == "blocked"
+    hold = db.session.scalar(select(Hold).where(Hold.student_id == arjun.id))
+    with write_transaction():
+        clearance.release_hold(hold, make_account("library"), "Paid")
+    assert clearance.step_view(arjun, library_step).shown == "pending"  # not the clearance from before the hold
+
+
+def test_an_id_differing_only_in_case_from_an_existing_student_is_refused(make_cohort):
+    make_cohort()
+    import_bytes(csv_bytes(GOOD.replace("1111210101", "AB-101")))
+    plan = importing.plan_import(csv_bytes(GOOD.replace("1111210101", "ab-101")))
+    assert [str(error) for error in plan.errors] == [
+        "line 2: student_id ab-101 differs only in case from the existing student AB-101: use the same spelling"]

@@ -262,3 +262,26 @@ def test_search_ignores_case_and_accents(client, make_student, make_account, mak
     page = client.get("/staff/", query_string={"q": typed}).get_data(as_text=True)
     assert "1414320202" in page and "1111210109" not in page
     assert "1111210109" in client.get("/staff/?q=lukasz wojcik").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/staff/?cohort=²", "/staff/?page=²", "/staff/?school=99999999999999999999",
+                                 "/staff/?step=-1&page=0", "/staff/bulk-clear?step=²",
+                                 "/staff/bulk-clear?step=99999999999999999999", "/staff/students/%00"])
+def test_odd_query_values_never_crash(client, people, url):
+    log_in(client, people["library"])
+    assert client.get(url).status_code in (200, 403, 404)
+
+
+@pytest.mark.parametrize("url", ["/staff/students/1111210101/steps/99999999999999999999/clear",
+                                 "/staff/students/1111210101/holds/99999999999999999999/release"])
+def test_huge_ids_in_the_path_are_not_found(client, people, url):
+    log_in(client, people["library"])
+    assert client.post(url, data={"reason": "x"}).status_code == 404
+
+
+def test_a_nan_amount_is_refused_politely(client, people):
+    log_in(client, people["library"])
+    before = snapshot()
+    page = client.post("/staff/students/1111210101/holds", data={"reason": "Fees", "amount": "NaN"},
+                       follow_redirects=True)
+    assert page.status_code == 200 and snapshot() == before

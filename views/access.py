@@ -45,3 +45,9 @@ def safe_next(target: str | None) -> str | None:
     if target.startswith("/") and "\\" not in target and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return None
+
+
+def int_arg(value: str | None) -> int | None:
+    """A small whole number typed into a URL or form, or None (never "²", never too large for a database)."""
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None

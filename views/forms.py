@@ -18,7 +18,7 @@ class ReasonForm(FlaskForm):
 
 def _yuan_and_fen(_form, field) -> None:
     amount = field.data
-    if amount is not None and (amount < 0 or amount > 99999999 or amount != round(amount, 2)):
+    if amount is not None and (not amount.is_finite() or amount < 0 or amount > 99999999 or amount != round(amount, 2)):
         raise ValidationError(_l("Give an amount of 0 or more with at most 2 decimals, e.g. 35.50."))
 
 

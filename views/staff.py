@@ -10,7 +10,7 @@ from sqlalchemy import select
 import clearance
 from database import db, write_transaction
 from models import AuditEvent, Cohort, Hold, Office, Role, School, Step, Student
-from views.access import role_required, safe_next
+from views.access import int_arg, role_required, safe_next
 from views.forms import EmptyForm, HoldForm, ReasonForm
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -43,21 +43,17 @@ def scoped_student(student_no: str) -> Student:
     return student
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 @bp.route("/")
 @office_workers
 def queue():
     office = current_office()
     steps = [step for step in office.steps if not step.retired]
-    step = next((s for s in steps if s.id == _int_arg("step")), steps[0] if steps else None)
-    filters = clearance.QueueFilters(search=request.args.get("q", "")[:100], cohort_id=_int_arg("cohort"),
-                                     school_id=_int_arg("school"), page=_int_arg("page") or 1,
-                                     status=request.args.get("status", "") if request.args.get("status") in
-                                     ("pending", "blocked", "cleared") else "")
+    args = request.args
+    step = next((s for s in steps if s.id == int_arg(args.get("step"))), steps[0] if steps else None)
+    status = args.get("status", "")
+    filters = clearance.QueueFilters(search=args.get("q", "")[:100], cohort_id=int_arg(args.get("cohort")),
+                                     school_id=int_arg(args.get("school")), page=int_arg(args.get("page")) or 1,
+                                     status=status if status in ("pending", "blocked", "cleared") else "")
     page = clearance.office_queue(step, current_user, filters) if step else None
     offices = db.session.scalars(select(Office).order_by(Office.id)).all() if current_user.role == Role.ADMIN else []
     schools = [current_user.school] if current_user.school else db.session.scalars(select(School).order_by(School.name))
@@ -103,7 +99,7 @@ def run_change(change, success: str) -> None:
               "success" if result is not False else "info")
 
 
-@bp.route("/students/<student_no>/steps/<int:step_id>/<action>", methods=["POST"])
+@bp.route("/students/<student_no>/steps/<int(max=999999999):step_id>/<action>", methods=["POST"])
 @office_workers
 def step_action(student_no: str, step_id: int, action: str):
     office = current_office()
@@ -145,7 +141,7 @@ def place_hold(student_no: str):
     return _back(student_no, office)
 
 
-@bp.route("/students/<student_no>/holds/<int:hold_id>/release", methods=["POST"])
+@bp.route("/students/<student_no>/holds/<int(max=999999999):hold_id>/release", methods=["POST"])
 @office_workers
 def release_hold(student_no: str, hold_id: int):
     office = current_office()

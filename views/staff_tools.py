@@ -22,6 +22,7 @@ from clearance import bulk
 from database import db, write_transaction
 from importing import ImportRefused
 from models import Office, Step
+from views.access import int_arg
 from views.staff import bp, current_office, office_args, office_workers, scoped_student
 
 ENCODINGS = ("utf-8", "gb18030")
@@ -40,7 +41,7 @@ def _chosen_step(office: Office) -> Step | None:
         return steps[0] if steps else None
     step = next((s for s in steps if str(s.id) == wanted), None)
     if step is None:
-        other = db.session.get(Step, int(wanted)) if wanted.isdigit() else None
+        other = db.session.get(Step, int_arg(wanted)) if int_arg(wanted) else None
         abort(403 if other is not None and other.office_id != office.id else 404)
     return step
 
@@ -154,8 +155,7 @@ def bulk_clear():
         flash(_("Paste or upload at least one student ID."), "error")
         return _page("staff/bulk_clear.html", office, **page)
     if request.form.get("stage") == "confirm":
-        carried = request.form.get("repeated", "")[:6]
-        repeated = int(carried) if carried.isdigit() else 0  # counted at the preview, before the list was deduplicated
+        repeated = int_arg(request.form.get("repeated")) or 0  # counted at the preview, before deduplication
         with write_transaction():
             plan = bulk.plan_bulk_clear(numbers, step, current_user, repeated)  # again, under the write lock
             page["result"] = bulk.clear_many(plan, current_user)

@@ -23,20 +23,19 @@ def checklist():
     student = current_user.student
     rows = clearance.checklist(student)
     cleared = sum(1 for row in rows if row.shown == clearance.Shown.CLEARED)
-    self_service = [row for row in rows if row.step.mode == "self-service" and row.shown != clearance.Shown.CLEARED]
     return render_template(
         "student/checklist.html",
         student=student,
         rows=rows,
         cleared=cleared,
         next_row=clearance.next_step(rows),
-        self_service=self_service,
+        self_service=clearance.self_service_ready(rows),
         form=clearance.current_form(student),
         handover=clearance.handover_of(student.id),
     )
 
 
-@bp.route("/checklist/steps/<int:step_id>/clear", methods=["POST"])
+@bp.route("/checklist/steps/<int(max=999999999):step_id>/clear", methods=["POST"])
 @role_required(Role.STUDENT)
 def clear_own_step(step_id: int):
     if not EmptyForm().validate_on_submit():

@@ -53,7 +53,7 @@ def _account_form(existing: Account | None) -> AccountForm:
 
 
 @bp.route("/accounts/new", methods=["GET", "POST"])
-@bp.route("/accounts/<int:account_id>", methods=["GET", "POST"])
+@bp.route("/accounts/<int(max=999999999):account_id>", methods=["GET", "POST"])
 @admin_only
 def account(account_id: int | None = None):
     existing = db.session.get(Account, account_id) if account_id else None
@@ -96,7 +96,7 @@ def _show_once(account: Account, password: str):
                            days=current_app.config["ONE_TIME_PASSWORD_DAYS"])
 
 
-@bp.route("/accounts/<int:account_id>/reset-password", methods=["POST"])
+@bp.route("/accounts/<int(max=999999999):account_id>/reset-password", methods=["POST"])
 @admin_only
 def reset_password(account_id: int):
     if not EmptyForm().validate_on_submit():

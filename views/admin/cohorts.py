@@ -27,7 +27,7 @@ def cohorts():
 
 
 @bp.route("/cohorts/new", methods=["GET", "POST"])
-@bp.route("/cohorts/<int:cohort_id>", methods=["GET", "POST"])
+@bp.route("/cohorts/<int(max=999999999):cohort_id>", methods=["GET", "POST"])
 @admin_only
 def cohort(cohort_id: int | None = None):
     existing = db.session.get(Cohort, cohort_id) if cohort_id else None

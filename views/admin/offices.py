@@ -24,7 +24,7 @@ def offices():
 
 
 @bp.route("/offices/new", methods=["GET", "POST"])
-@bp.route("/offices/<int:office_id>", methods=["GET", "POST"])
+@bp.route("/offices/<int(max=999999999):office_id>", methods=["GET", "POST"])
 @admin_only
 def office(office_id: int | None = None):
     existing = db.session.get(Office, office_id) if office_id else None
@@ -66,7 +66,7 @@ def _step_form(existing: Step | None) -> StepForm:
 
 
 @bp.route("/steps/new", methods=["GET", "POST"])
-@bp.route("/steps/<int:step_id>", methods=["GET", "POST"])
+@bp.route("/steps/<int(max=999999999):step_id>", methods=["GET", "POST"])
 @admin_only
 def step(step_id: int | None = None):
     existing = db.session.get(Step, step_id) if step_id else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from flask import Response, abort, render_template, request, url_for
 from flask_babel import format_date
@@ -19,17 +19,17 @@ import audit
 import clearance
 import exporting
 from clearance import statistics as stats
-from clock import today, university_zone
+from clock import start_of_day_utc, today
 from database import db, write_transaction
 from models import AuditEvent, Cohort, Office, Student
+from views.access import int_arg
 from views.admin import admin_only, bp
 
 AUDIT_PAGE_SIZE = 100
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return int_arg(request.args.get(name))
 
 
 # --- The chart: completions per day, drawn on the server as SVG ---------------------
@@ -162,11 +162,6 @@ class AuditFilters:
     errors: list[str] = field(default_factory=list)
 
 
-def _start_of_day_utc(day: date) -> datetime:
-    """Midnight at the start of a university-local day, as stored (naive UTC)."""
-    return datetime.combine(day, time(0), tzinfo=university_zone()).astimezone(UTC).replace(tzinfo=None)
-
-
 def _parse_day(text: str, filters: AuditFilters) -> date | None:
     if not text:
         return None
@@ -207,9 +202,9 @@ def audit_filters(args, actions: list[str]) -> AuditFilters:
     if first and last and first > last:
         filters.errors.append(_("The first day comes after the last day."))
     if first:
-        filters.conditions.append(AuditEvent.at >= _start_of_day_utc(first))
+        filters.conditions.append(AuditEvent.at >= start_of_day_utc(first))
     if last:
-        filters.conditions.append(AuditEvent.at < _start_of_day_utc(last + timedelta(days=1)))
+        filters.conditions.append(AuditEvent.at < start_of_day_utc(last + timedelta(days=1)))
     return filters
 
 
