@@ -103,7 +103,7 @@ def test_the_record_shows_identity_office_steps_holds_and_history(client, people
     page = client.get("/staff/students/1111210102").get_data(as_text=True)
     assert "Wanjiru Kamau" in page and "School of Nursing" in page
     assert "Library: this office" in page and "Place a hold" in page
-    assert "Release" in page and "hold.placed" in page
+    assert "Release" in page and "hold placed" in page
 
 
 def test_release_then_clear_and_the_student_sees_it(app, client, people):
