@@ -365,20 +365,42 @@ def test_three_thousand_ids_preview_and_clear_in_seconds(app, client, make_accou
 # --- The counter ---------------------------------------------------------------------------------------
 
 
-def test_the_counter_opens_a_student_and_one_enter_clears(client, people):
+def counter_form(page: str) -> dict:
+    """The counter's one form as the browser sends it when Enter is pressed in the box (the box empty)."""
+    form = re.search(r'<form [^>]*id="counter-form".*?</form>', page, re.S).group()
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form))
+    fields.pop("csrf_token", None)
+    return {**fields, "scan": "", "action": "open"}
+
+
+def test_the_counter_opens_a_student_and_one_enter_on_the_empty_box_clears(client, people):
     log_in(client, people["housing"])
     empty = client.get(COUNTER_URL).get_data(as_text=True)
-    assert re.search(r'<input id="counter-id"[^>]*data-autofocus', empty)
+    assert re.search(r'<input id="counter-id"[^>]*autofocus', empty)
     page = client.get(COUNTER_URL + "?id=1111210101").get_data(as_text=True)
     assert "Arjun Raghavan" in page and "Waiting" in page
-    assert re.search(r'<button type="submit" class="button primary huge" data-autofocus>', page)
-    assert not re.search(r'<input id="counter-id"[^>]*data-autofocus', page)
-    response = client.post(COUNTER_URL, data=carried(page))
+    assert re.search(r'<input id="counter-id"[^>]*autofocus', page)  # the box keeps the focus, without a script
+    response = client.post(COUNTER_URL, data=counter_form(page))
     assert response.headers["Location"] == COUNTER_URL
     assert shown(people["a"], step_of("DORM")) == "cleared" and audit_count("step.cleared") == 1
     after = client.get(COUNTER_URL).get_data(as_text=True)
-    assert "Cleared: Arjun Raghavan (1111210101)" in after and 'data-autofocus' in after
+    assert "Cleared: Arjun Raghavan (1111210101)" in after
     assert "Cleared" in client.get(COUNTER_URL + "?id=1111210101").get_data(as_text=True)
+
+
+def test_scanning_the_next_card_opens_it_and_never_clears_the_one_shown(client, people):
+    log_in(client, people["housing"])
+    page = client.get(COUNTER_URL + "?id=1111210101").get_data(as_text=True)
+    response = client.post(COUNTER_URL, data={**counter_form(page), "scan": "1111210102"})
+    assert response.headers["Location"] == COUNTER_URL + "?id=1111210102"
+    assert shown(people["a"], step_of("DORM")) == "pending" and audit_count("step.cleared") == 0
+
+
+def test_the_clear_button_clears_the_one_shown(client, people):
+    log_in(client, people["housing"])
+    page = client.get(COUNTER_URL + "?id=1111210101").get_data(as_text=True)
+    client.post(COUNTER_URL, data=carried(page) | {"action": "clear"})
+    assert shown(people["a"], step_of("DORM")) == "cleared"
 
 
 def test_the_counter_shows_a_block_and_refuses_to_clear(client, people):
@@ -390,7 +412,7 @@ def test_the_counter_shows_a_block_and_refuses_to_clear(client, people):
     assert "Blocked" in page and "Room 214: broken window" in page and "¥150" in page
     assert 'class="button primary huge"' not in page
     before = snapshot()
-    client.post(COUNTER_URL, data={"id": "1111210101", "step": step_of("DORM").id})
+    client.post(COUNTER_URL, data={"current": "1111210101", "step": step_of("DORM").id, "action": "clear"})
     assert snapshot() == before
     after = client.get(COUNTER_URL).get_data(as_text=True)
     assert "Not cleared: Arjun Raghavan (1111210101)" in after and "open hold" in after
@@ -399,7 +421,7 @@ def test_the_counter_shows_a_block_and_refuses_to_clear(client, people):
 def test_the_counter_says_when_an_id_is_unknown_or_out_of_scope(client, people):
     log_in(client, people["clinical"])
     unknown = client.get(COUNTER_URL + "?id=0000").get_data(as_text=True)
-    assert "No student has the ID 0000" in unknown and re.search(r'id="counter-id"[^>]*data-autofocus', unknown)
+    assert "No student has the ID 0000" in unknown and re.search(r'id="counter-id"[^>]*autofocus', unknown)
     other = client.get(COUNTER_URL + "?id=1111210104").get_data(as_text=True)
     assert "not a student of your school" in other and "Wanjiru" not in other
 
@@ -416,7 +438,7 @@ class TestWithCsrf:
         log_in(client, people["housing"])
         before = snapshot()
         for url, data in [(BULK_URL, {"stage": "confirm", "ids": "1111210101"}),
-                          (COUNTER_URL, {"id": "1111210101", "step": step_of("DORM").id})]:
+                          (COUNTER_URL, {"current": "1111210101", "step": step_of("DORM").id, "action": "clear"})]:
             assert client.post(url, data=data).status_code == 400
         assert snapshot() == before
 

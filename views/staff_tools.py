@@ -184,16 +184,22 @@ def counter():
     number = request.args.get("id", "").strip()[:64]
     student, problem = _counter_student(number) if number else (None, "")
     rows = bulk.office_step_views(student, office) if student else []
-    clearable = next((entry for _view, entry in rows if entry.outcome == bulk.Outcome.CLEARED), None)
+    clearable = next(((view, entry) for view, entry in rows if entry.outcome == bulk.Outcome.CLEARED), None)
     return _page("staff/counter.html", office, number=number, student=student, problem=problem, rows=rows,
-                 clearable=clearable)
+                 clearable=clearable[1] if clearable else None, clearable_step=clearable[0].step if clearable else None)
 
 
 @bp.route("/counter", methods=["POST"])
 @office_workers
 def counter_clear():
+    """A scanned ID opens that student; otherwise (Enter on the empty box, or Clear) clears the one shown."""
     office = current_office()
-    student = scoped_student(request.form.get("id", "")[:64])
+    scanned = request.form.get("scan", "").strip()[:64]
+    if scanned and request.form.get("action") != "clear":
+        return redirect(url_for("staff.counter", id=scanned, **office_args(office)))
+    if not request.form.get("current"):
+        return redirect(url_for("staff.counter", **office_args(office)))
+    student = scoped_student(request.form.get("current", "")[:64])
     step = _chosen_step(office)
     if step is None:
         abort(404)

@@ -28,13 +28,3 @@ window.addEventListener("pageshow", function (event) {
 document.addEventListener("click", function (event) {
   if (event.target.closest("[data-print]")) { window.print(); }
 });
-// Counter mode: the Clear button has the focus, so one Enter clears. If the scanner instead starts
-// typing the next student's ID, send those keys to the ID box, so its Enter opens that student
-// rather than clearing this one.
-document.addEventListener("keydown", function (event) {
-  var input = document.querySelector("[data-counter-input]");
-  if (!input || document.activeElement === input || event.key.length !== 1 || event.ctrlKey || event.metaKey || event.altKey) { return; }
-  event.preventDefault();
-  input.value = event.key;
-  input.focus();
-});

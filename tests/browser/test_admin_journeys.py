@@ -100,7 +100,7 @@ def test_the_counter_clears_with_a_scanner_and_never_clears_the_wrong_student(li
     desktop.keyboard.press("Enter")
     expect(desktop.get_by_role("heading", name="Neema Mollel")).to_be_visible()
     screenshot(desktop, "counter-desktop")
-    desktop.keyboard.press("Enter")  # one key clears the student on screen
+    desktop.keyboard.press("Enter")  # Enter on the empty box clears the student on screen
     expect(desktop.get_by_text("Neema Mollel").first).to_be_visible()
     desktop.goto(live_server + "/staff/?q=11112101")
     table = desktop.locator("table.queue")
