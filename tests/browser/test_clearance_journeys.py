@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import log_in, screenshot
 
 
@@ -15,15 +17,15 @@ def first_login(page, base: str, student_id: str, initial: str, new_password: st
 
 def test_a_student_who_owes_nothing_cancels_the_library_card(live_server, phone):
     first_login(phone, live_server, "1414320202", "827364", "hương leaves 2026")
-    assert phone.get_by_role("heading", name="Next: Cancel your library card").is_visible()
+    expect(phone.get_by_role("heading", name="Next: Cancel your library card")).to_be_visible()
     screenshot(phone, "checklist-before-cancel-phone")
     button = phone.get_by_role("button", name="Cancel my library card")
     with phone.expect_navigation():
         button.dblclick()  # people double-click; the change happens once
-    assert phone.get_by_text("Done: Cancel your library card").is_visible()
+    expect(phone.get_by_text("Done: Cancel your library card")).to_be_visible()
     assert phone.get_by_role("button", name="Cancel my library card").count() == 0
-    assert phone.get_by_text("2 of 6 cleared").is_visible()
-    assert phone.get_by_role("heading", name="Next: Check out of student housing").is_visible()
+    expect(phone.get_by_text("2 of 6 cleared")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Next: Check out of student housing")).to_be_visible()
     screenshot(phone, "checklist-after-cancel-phone")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375
 
@@ -32,7 +34,7 @@ def test_the_library_releases_a_fee_hold_clears_the_step_and_the_student_sees_it
     # The student first: fees owed, no button, the amount and where to pay.
     first_login(phone, live_server, "1111210106", "372615", "okafor says goodbye")
     assert phone.get_by_role("button", name="Cancel my library card").count() == 0
-    assert phone.get_by_text("Library fees owed: ¥35.50").first.is_visible()
+    expect(phone.get_by_text("Library fees owed: ¥35.50").first).to_be_visible()
     screenshot(phone, "checklist-fees-owed-phone")
 
     log_in(desktop, live_server, "library", "library-demo")
@@ -44,9 +46,9 @@ def test_the_library_releases_a_fee_hold_clears_the_step_and_the_student_sees_it
     screenshot(desktop, "student-record-desktop")
     desktop.get_by_label("Release, with a reason").fill("Paid ¥35.50 at the circulation desk, receipt 0042")
     desktop.get_by_role("button", name="Release").click()
-    assert desktop.get_by_text("Hold released.").is_visible()
+    expect(desktop.get_by_text("Hold released.")).to_be_visible()
     desktop.get_by_role("button", name="Clear this step").click()
-    assert desktop.get_by_text("Cancel your library card cleared for Chukwuemeka Okafor.").is_visible()
+    expect(desktop.get_by_text("Cancel your library card cleared for Chukwuemeka Okafor.")).to_be_visible()
     screenshot(desktop, "student-record-after-clear-desktop")
 
     phone.reload()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import log_in, screenshot
 
 
@@ -14,7 +16,7 @@ def test_first_login_forces_a_change_then_shows_the_checklist(live_server, phone
     assert page.get_by_role("alert").inner_text().startswith("The student ID (or user name) or the password")
     log_in(page, live_server, "1111210101", "817263")
     assert page.url.endswith("/password")
-    assert page.get_by_text("choose your own password").is_visible()
+    expect(page.get_by_text("choose your own password")).to_be_visible()
     screenshot(page, "forced-change-phone")
     page.get_by_label("Current password").fill("817263")
     page.get_by_label("New password", exact=True).fill("short")
@@ -26,9 +28,9 @@ def test_first_login_forces_a_change_then_shows_the_checklist(live_server, phone
     page.get_by_label("New password again").fill("leaving wenzhou 2026")
     page.get_by_role("button", name="Change password").click()
     assert page.url.endswith("/checklist")
-    assert page.get_by_text("Your password has been changed").is_visible()
-    assert page.get_by_role("heading", name="Arjun Raghavan").is_visible()
-    assert page.get_by_role("heading", name="Cancel your library card 注销借书证", exact=True).is_visible()
+    expect(page.get_by_text("Your password has been changed")).to_be_visible()
+    expect(page.get_by_role("heading", name="Arjun Raghavan")).to_be_visible()
+    expect(page.get_by_role("heading", name="Cancel your library card 注销借书证", exact=True)).to_be_visible()
     screenshot(page, "checklist-phone")
     # No horizontal scrolling on a 375-pixel phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
