@@ -26,7 +26,11 @@ from views.forms import EmptyForm
 def import_students():
     form = ImportForm()
     if form.validate_on_submit():
-        data = form.file.data.read()
+        upload = form.file.data
+        try:
+            data = upload.read()
+        finally:
+            upload.close()  # a large upload is spooled to a temporary file
         return _preview(data, form.encoding.data)
     for error in form.file.errors:
         flash(error, "error")
