@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app, has_request_context, render_template, request, session
+from flask import Flask, abort, current_app, has_request_context, render_template, request, session
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
@@ -47,8 +47,16 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     cli.register(app)
     _init_templates(app)
     _init_errors(app)
+    app.before_request(_refuse_nul_bytes)
     app.after_request(_security_headers)
     return app
+
+
+def _refuse_nul_bytes():
+    """No NUL byte reaches a query: PostgreSQL refuses them in text (SQLite does not), so refuse everywhere."""
+    values = [request.path, *request.args.values(), *request.form.values()]
+    if any("\x00" in value for value in values):
+        abort(400)
 
 
 def _init_login(app: Flask) -> None:
@@ -106,8 +114,9 @@ def _init_templates(app: Flask) -> None:
 
 
 ERROR_PAGES = {
-    400: (_l("Please try again"),
+    "csrf": (_l("Please try again"),
           _l("The form expired or came from elsewhere. Nothing was changed; reload the page and send it again.")),
+    400: (_l("Not understood"), _l("The request held something this site does not accept. Nothing was changed.")),
     403: (_l("Not allowed"), _l("This page is not open to your account.")),
     404: (_l("Not found"), _l("There is no such page.")),
     405: (_l("Not allowed"), _l("That is not something this page can do.")),
@@ -116,13 +125,13 @@ ERROR_PAGES = {
 
 
 def _init_errors(app: Flask) -> None:
-    def page(code: int):
-        title, message = ERROR_PAGES[code]
+    def page(code: int, kind: int | str | None = None):
+        title, message = ERROR_PAGES[kind or code]
         return render_template("error.html", code=code, title=title, message=message), code
 
-    for code in (403, 404, 405, 413):
+    for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, lambda _error, code=code: page(code))
-    app.register_error_handler(CSRFError, lambda _error: page(400))
+    app.register_error_handler(CSRFError, lambda _error: page(400, "csrf"))
 
 
 def _security_headers(response):

@@ -266,7 +266,7 @@ def test_search_ignores_case_and_accents(client, make_student, make_account, mak
 
 @pytest.mark.parametrize("url", ["/staff/?cohort=²", "/staff/?page=²", "/staff/?school=99999999999999999999",
                                  "/staff/?step=-1&page=0", "/staff/bulk-clear?step=²",
-                                 "/staff/bulk-clear?step=99999999999999999999", "/staff/students/%00"])
+                                 "/staff/bulk-clear?step=99999999999999999999"])
 def test_odd_query_values_never_crash(client, people, url):
     log_in(client, people["library"])
     assert client.get(url).status_code in (200, 403, 404)
@@ -285,3 +285,11 @@ def test_a_nan_amount_is_refused_politely(client, people):
     page = client.post("/staff/students/1111210101/holds", data={"reason": "Fees", "amount": "NaN"},
                        follow_redirects=True)
     assert page.status_code == 200 and snapshot() == before
+
+
+@pytest.mark.parametrize("url", ["/staff/?q=a%00b", "/staff/students/%00", "/staff/?office=a%00"])
+def test_a_nul_byte_is_refused_before_any_query(client, people, url):
+    """PostgreSQL refuses NUL in text; SQLite does not: refused the same way on both."""
+    log_in(client, people["library"])
+    response = client.get(url)
+    assert response.status_code == 400 and "Nothing was changed" in response.get_data(as_text=True)

@@ -7,7 +7,7 @@ import secrets
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from wtforms import SelectChoice
 
 import accounts
@@ -31,7 +31,9 @@ def accounts_list():
     elif not search:
         query = query.where(Account.role != Role.STUDENT)  # thousands of students: search for them
     if search:
-        query = query.where(or_(Account.username.ilike(f"%{search}%"), Account.display_name.ilike(f"%{search}%")))
+        lowered = search.lower()  # lower() and autoescape: the same on SQLite and PostgreSQL
+        query = query.where(or_(func.lower(Account.username).contains(lowered, autoescape=True),
+                                func.lower(Account.display_name).contains(lowered, autoescape=True)))
     found = db.session.scalars(query.limit(PAGE + 1)).all()
     return render_template("admin/accounts.html", accounts=found[:PAGE], more=len(found) > PAGE, search=search,
                            role=role, button=EmptyForm())
