@@ -54,8 +54,11 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
 def _refuse_nul_bytes():
     """No NUL byte reaches a query: PostgreSQL refuses them in text (SQLite does not), so refuse everywhere."""
-    values = [request.path, *request.args.values(), *request.form.values()]
-    if any("\x00" in value for value in values):
+    texts = [request.path]
+    for fields in (request.args, request.form):
+        for key, values in fields.lists():  # every value of a repeated field, and the names too
+            texts += [key, *values]
+    if any("\x00" in text for text in texts):
         abort(400)
 
 

@@ -293,3 +293,8 @@ def test_a_nul_byte_is_refused_before_any_query(client, people, url):
     log_in(client, people["library"])
     response = client.get(url)
     assert response.status_code == 400 and "Nothing was changed" in response.get_data(as_text=True)
+
+
+def test_a_nul_byte_in_a_repeated_field_is_refused_too(client, people):
+    log_in(client, people["library"])
+    assert client.get("/staff/?q=ok&q=a%00b").status_code == 400
