@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     load_config(app, test_config)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["UNIVERSITY_TZ"])
+    app.config["CATALOGUED_LANGUAGES"] = _catalogued_languages()  # once, not on every request
 
     db.init_app(app)
     with app.app_context():
@@ -85,7 +86,7 @@ def _init_login(app: Flask) -> None:
 def _select_locale() -> str | None:
     if not has_request_context():  # the CLI, and rules run outside a request
         return None
-    available = _catalogued_languages()
+    available = current_app.config["CATALOGUED_LANGUAGES"]
     chosen = session.get("language")
     if chosen in available:
         return chosen

@@ -81,9 +81,15 @@ def form_content(student: Student, form: FormVersion, for_pdf: bool = False) -> 
                        qr_image=image, printed_at=utcnow(), name_zh=name_zh)
 
 
+@cache
+def _form_css() -> str:
+    """The form's stylesheet, read once per process (the PDF needs it inline)."""
+    return FORM_CSS.read_text(encoding="utf-8")
+
+
 def render_form_html(content: FormContent, for_pdf: bool = False) -> str:
     """The form's HTML: the print page, or the input of the PDF (which gets the stylesheet inline)."""
-    styles = FORM_CSS.read_text(encoding="utf-8") if for_pdf else None
+    styles = _form_css() if for_pdf else None
     return render_template("form/form.html", c=content, for_pdf=for_pdf, pdf_styles=styles)
 
 
