@@ -35,9 +35,22 @@ COMMON_PASSWORDS = frozenset({
     "zxcvbnm1", "woaini1314", "5201314520", "computer", "internet",
 })
 USERNAME = re.compile(r"[A-Za-z0-9._-]{2,64}")
-# A hash to compare against when the user name is unknown, so timing does not tell.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+# Hashes to compare against when there is no password hash, one per method, so timing does not tell.
+_DUMMY_HASHES: dict[str, str] = {}
 _ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def hash_password(password: str) -> str:
+    """A salted hash of the password by PASSWORD_HASH_METHOD (scrypt in production)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def _check_dummy_hash(password: str) -> None:
+    """Cost what checking a real hash of the configured method costs, and tell nothing."""
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = hash_password("not-a-real-password")
+    check_password_hash(_DUMMY_HASHES[method], password)
 
 
 def initial_password(passport_no: str) -> str | None:
@@ -63,7 +76,7 @@ def password_matches(account: Account, password: str) -> bool:
         matches = check_password_hash(account.password_hash, password)
         expired = account.password_expires_at is not None and account.password_expires_at < utcnow()
         return matches and not expired
-    check_password_hash(_DUMMY_HASH, password)
+    _check_dummy_hash(password)
     if account.initial_password_digest:
         expected = initial_password_digest(account.username, password)
         return hmac.compare_digest(expected, account.initial_password_digest)
@@ -83,7 +96,7 @@ def authenticate(username: str, password: str) -> Account | None:
     username = username.strip()
     account = db.session.scalar(select(Account).where(Account.username == username))
     if account is None:
-        check_password_hash(_DUMMY_HASH, password)
+        _check_dummy_hash(password)
         # A password typed into the wrong box must not land in the log.
         typed = username[:64] if USERNAME.fullmatch(username) else "(not a user name)"
         audit.record("login.failed", None, subject=typed, reason="unknown user name")
@@ -151,7 +164,7 @@ def password_matches_initial(account: Account, password: str) -> bool:
 
 def change_password(account: Account, new_password: str, *, by: Account | None = None) -> None:
     """Set a chosen password, end every other session, and audit it."""
-    account.password_hash = generate_password_hash(new_password)
+    account.password_hash = hash_password(new_password)
     account.initial_password_digest = None
     account.must_change_password = False
     account.password_expires_at = None
@@ -168,7 +181,7 @@ def reset_to_one_time_password(account: Account, admin: Account) -> str:
     """Give the account a random one-time password that must be changed at next login."""
     password = "".join(secrets.choice(_ONE_TIME_ALPHABET) for _ in range(10))
     days = current_app.config["ONE_TIME_PASSWORD_DAYS"]
-    account.password_hash = generate_password_hash(password)
+    account.password_hash = hash_password(password)
     account.initial_password_digest = None
     account.must_change_password = True
     account.password_expires_at = utcnow() + timedelta(days=days)
@@ -227,7 +240,7 @@ def create_account(
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
     account = Account(username=username, role=role, office=office, school=school, display_name=display_name,
-                      password_hash=generate_password_hash(password), must_change_password=must_change)
+                      password_hash=hash_password(password), must_change_password=must_change)
     db.session.add(account)
     db.session.flush()
     scope = ", ".join(filter(None, [office.code if office else "", school.name if school else ""]))

@@ -28,6 +28,7 @@ ENVIRONMENT_NAMES = (
     "HELP_DESK_ZH",
     "HELP_PHONE",
     "HELP_MOBILE",
+    "PASSWORD_HASH_METHOD",
 )
 
 DEFAULTS = {
@@ -49,6 +50,9 @@ DEFAULTS = {
     "LOCKOUT_ATTEMPTS": 5,
     "LOCKOUT_MINUTES": 15,
     "ONE_TIME_PASSWORD_DAYS": 7,
+    # Werkzeug's method for chosen passwords. Production keeps scrypt; the tests use a cheap one
+    # (one test keeps scrypt), since hashing in fixtures would otherwise dominate the suite's time.
+    "PASSWORD_HASH_METHOD": "scrypt",
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
 }
 

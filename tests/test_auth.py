@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+import accounts
+from app import create_app
+from config import DEFAULTS
 from database import db
 from models import Account, AuditEvent, Role
 from tests.conftest import audit_count, log_in
@@ -58,7 +61,9 @@ def test_reusing_the_initial_password_is_refused_even_when_padded(client, make_s
     assert "initial password" in page
 
 
-def test_changing_the_password_replaces_the_keyed_hash_and_keeps_the_session(client, make_student):
+def test_changing_the_password_replaces_the_keyed_hash_and_keeps_the_session(app, client, make_student):
+    # The one test on the production hash: the others use a cheap one to keep the suite fast.
+    app.config["PASSWORD_HASH_METHOD"] = DEFAULTS["PASSWORD_HASH_METHOD"]
     student = make_student()
     post_login(client, "1111210101", "345678")
     response = client.post("/password", data={"current_password": "345678", "new_password": "a good passphrase",
@@ -72,6 +77,16 @@ def test_changing_the_password_replaces_the_keyed_hash_and_keeps_the_session(cli
     assert post_login(client, "1111210101", "345678").status_code == 200  # initial password gone
     assert post_login(client, "1111210101", "a good passphrase").status_code == 302
     assert audit_count("password.changed") == 1
+
+
+def test_production_hashes_passwords_with_scrypt(tmp_path, monkeypatch):
+    """Only the tests pick a cheap hash: an app configured as in production uses scrypt."""
+    monkeypatch.delenv("PASSWORD_HASH_METHOD", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    production = create_app(instance_path=str(tmp_path / "instance"))
+    assert DEFAULTS["PASSWORD_HASH_METHOD"] == production.config["PASSWORD_HASH_METHOD"] == "scrypt"
+    with production.app_context():
+        assert accounts.hash_password("a good passphrase").startswith("scrypt:")
 
 
 def test_wrong_current_password_changes_nothing(client, make_student):
