@@ -106,8 +106,13 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.filters["when"] = lambda moment: format_datetime(moment, "yyyy-MM-dd HH:mm") if moment else ""
     app.jinja_env.filters["day"] = lambda d: format_date(d, "long") if d else ""
     from clearance import office_title
+    from clearance.permissions import administers, is_student, role_label, shown_name
+    from clearance.status import mode_label
+    from views.access import navigation
 
-    app.jinja_env.globals["office_title"] = office_title
+    app.jinja_env.globals.update(office_title=office_title, navigation=navigation, shown_name=shown_name,
+                                 mode_label=mode_label, role_label=role_label, is_student=is_student,
+                                 administers=administers)
 
     @app.context_processor
     def university():

@@ -13,12 +13,13 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 import accounts
-import audit
 import importing
 import seeding
+from clearance import Refused
+from clearance.setup import save_cohort
 from clock import today
 from database import db, write_transaction
-from models import Cohort, CohortKind, Office, Role, School
+from models import CohortKind, Office, Role, School
 
 PROJECT = Path(__file__).resolve().parent
 SEED_FILE = PROJECT / "seed_data.csv"
@@ -100,17 +101,14 @@ def _parse_day(_ctx, _param, value: str | None) -> date | None:
 def create_cohort(code, name_en, name_zh, kind, opens, closes, certificate_day, certificate_hours,
                   certificate_place, documents) -> None:
     """Create a cohort of eligible students (its window and certificate day)."""
-    if closes < opens:
-        raise click.BadParameter("the window closes before it opens", param_hint="--closes")
-    with write_transaction():
-        if db.session.scalar(select(Cohort).where(Cohort.code == code)):
-            raise click.ClickException(f"cohort {code} already exists")
-        cohort = Cohort(code=code, name_en=name_en, name_zh=name_zh, kind=CohortKind(kind), opens_on=opens,
-                        closes_on=closes, certificate_day=certificate_day, certificate_hours=certificate_hours,
-                        certificate_place=certificate_place,
-                        documents=documents or seeding.documents_for(CohortKind(kind)))
-        db.session.add(cohort)
-        audit.record("cohort.created", None, actor_label="cli", subject=code, after=f"{opens} – {closes}")
+    values = {"code": code, "name_en": name_en, "name_zh": name_zh, "kind": CohortKind(kind), "opens_on": opens,
+              "closes_on": closes, "certificate_day": certificate_day, "certificate_hours": certificate_hours,
+              "certificate_place": certificate_place, "documents": documents or seeding.documents_for(CohortKind(kind))}
+    try:
+        with write_transaction():
+            save_cohort(None, values, None, actor_label="cli")
+    except Refused as refused:
+        raise click.ClickException(str(refused)) from None
     click.echo(f"Cohort {code} created: window {opens} to {closes}.")
 
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.sql.elements import ColumnElement
 
-from clearance.statistics import step_pairs
+from clearance.status import applies_clause, step_pairs
 from clock import local, university_zone, utcnow
 from database import db
 from models import Cohort, FormVersion, Handover, Office, School, Step, Student
@@ -70,11 +70,9 @@ def scope_for(kind: str, ident: int | None) -> Scope | None:
 
 
 def _queue_of(office: Office) -> ColumnElement[bool]:
-    """Students whom at least one of the office's active steps applies to."""
-    steps = [step for step in office.steps if not step.retired]
-    if any(not step.cohorts for step in steps):
-        return Student.id.is_not(None)
-    return Student.cohort_id.in_(sorted({cohort.id for step in steps for cohort in step.cohorts}))
+    """Students whom at least one of the office's steps applies to."""
+    # Its own Step, even inside a query over (student, step) pairs.
+    return select(Step.id).where(Step.office_id == office.id, applies_clause()).correlate_except(Step).exists()
 
 
 def neutralise(cell: object) -> str:

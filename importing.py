@@ -7,20 +7,21 @@ transaction with bulk statements, so 20,000 rows take seconds.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import insert, select
 
+import audit
 from accounts import initial_password, initial_password_digest
-from clearance import refresh_students
-from clearance.changes import reopen_held_steps
+from clearance import NewHold, place_holds, touch
 from clock import utcnow
 from database import db
-from models import Account, AuditEvent, Cohort, Hold, HoldSource, Office, Role, School, Student, student_search_key
+from models import Account, Cohort, Hold, HoldSource, Office, Role, School, Student, student_search_key
+from reading import ENCODINGS, ImportRefused, RowError, amount_cell, decode, read_table
+
+__all__ = ["ENCODINGS", "ImportPlan", "ImportRefused", "ImportResult", "RowError", "apply_import", "plan_import"]
 
 REQUIRED_COLUMNS = ("student_id", "name", "passport_no", "cohort", "school")
 OPTIONAL_COLUMNS = ("name_zh", "programme", "nationality", "email", "library_fees_owed")
@@ -28,31 +29,16 @@ MAX_LENGTHS = {
     "student_id": 32, "name": 200, "passport_no": 40, "cohort": 32, "school": 200,
     "name_zh": 100, "programme": 200, "nationality": 100, "email": 200, "library_fees_owed": 20,
 }
-ENCODINGS = {"utf-8": "utf-8-sig", "gb18030": "gb18030"}
 DETAIL_FIELDS = ("name", "name_zh", "programme", "nationality", "email")
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
-SCIENTIFIC = re.compile(r"[0-9.,]+[eE][+-]?[0-9]+")
-MAX_FEES = Decimal("99999999.99")
-
-
-class ImportRefused(Exception):
-    """The whole file is refused before any row is read (encoding, header)."""
-
-
-@dataclass
-class RowError:
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+LIBRARY_FEES_REASON = "Library fees owed"
 
 
 @dataclass
 class StudentRow:
     line: int
     values: dict[str, str]
-    fees: Decimal
+    fees: Decimal | None
 
 
 @dataclass
@@ -76,109 +62,36 @@ class ImportPlan:
         return len(self.unchanged_ids)
 
 
-def decode(data: bytes, encoding: str = "utf-8") -> str:
-    """The file's text, or ImportRefused with advice when the bytes are not in that encoding."""
-    if encoding not in ENCODINGS:
-        raise ImportRefused(f"unknown encoding {encoding!r}: use utf-8 or gb18030")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportRefused('the file is UTF-16 ("Unicode text"); save it as "CSV UTF-8 (comma delimited)"')
-    try:
-        text = data.decode(ENCODINGS[encoding])
-    except UnicodeDecodeError as error:
-        advice = 'save it from Excel as "CSV UTF-8 (comma delimited)"'
-        if encoding == "utf-8":
-            advice += ", or import it with the encoding gb18030 if it was saved on a Chinese system"
-        line = data.count(b"\n", 0, error.start) + 1
-        raise ImportRefused(f"line {line}: the file is not valid {encoding} text: {advice}") from None
-    if "\x00" in text:
-        raise ImportRefused("the file is not CSV text")
-    return text
-
-
 def read_rows(text: str) -> tuple[list[StudentRow], list[RowError]]:
-    """Parse and check every row on its own; errors carry the file's line numbers."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error):
-        raise ImportRefused("the file is empty: it needs a header row and one row per student") from None
-    columns = [name.strip().lower() for name in header]
-    _check_header(columns)
-    rows, errors = [], []
+    """Parse and check every row on its own; every problem of a row, with the file's line numbers."""
+    table = read_table(text, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
+    rows, errors = [], list(table.errors)
     seen: dict[str, int] = {}
-    line = reader.line_num + 1
-    try:
-        for record in reader:
-            if any(cell.strip() for cell in record):
-                row, row_errors = _read_row(line, columns, record, seen)
-                errors.extend(row_errors)
-                if row is not None:
-                    rows.append(row)
-            line = reader.line_num + 1
-    except csv.Error as error:
-        errors.append(RowError(line, f"not readable as CSV ({error})"))
+    for line, values in table.rows:
+        problems, fees = _row_problems(values, seen, line)
+        errors.extend(RowError(line, problem) for problem in problems)
+        if not problems:
+            rows.append(StudentRow(line, values, fees))
     return rows, errors
 
 
-def _check_header(columns: list[str]) -> None:
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-    unknown = [name for name in columns if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
-    repeated = sorted({name for name in columns if columns.count(name) > 1})
-    problems = []
-    if missing:
-        problems.append("missing required column(s): " + ", ".join(missing))
-    if unknown:
-        problems.append("unknown column(s): " + ", ".join(name or "(empty)" for name in unknown))
-    if repeated:
-        problems.append("column(s) named twice: " + ", ".join(repeated))
-    if problems:
-        expected = ", ".join(REQUIRED_COLUMNS) + " (optional: " + ", ".join(OPTIONAL_COLUMNS) + ")"
-        raise ImportRefused("line 1: " + "; ".join(problems) + f". Expected columns: {expected}")
-
-
-def _read_row(line: int, columns: list[str], record: list[str], seen: dict[str, int]):
-    errors: list[RowError] = []
-    if len(record) > len(columns):
-        return None, [RowError(line, f"{len(record)} fields but the header has {len(columns)}")]
-    values = {name: "" for name in OPTIONAL_COLUMNS}
-    values.update({name: cell.strip() for name, cell in zip(columns, record, strict=False)})
-    for name, limit in MAX_LENGTHS.items():
-        if len(values.get(name, "")) > limit:
-            errors.append(RowError(line, f"{name} is longer than {limit} characters"))
-    for name in REQUIRED_COLUMNS:
-        if not values.get(name):
-            errors.append(RowError(line, f"{name} is empty"))
+def _row_problems(values: dict[str, str], seen: dict[str, int], line: int) -> tuple[list[str], Decimal | None]:
+    problems = [f"{name} is longer than {limit} characters" for name, limit in MAX_LENGTHS.items()
+                if len(values.get(name, "")) > limit]
+    problems += [f"{name} is empty" for name in REQUIRED_COLUMNS if not values.get(name)]
     student_id = values.get("student_id", "")
-    if SCIENTIFIC.fullmatch(student_id):
-        errors.append(RowError(line, f"student_id {student_id!r} is in scientific notation: "
-                                     "format the column as Text in Excel and type the IDs again"))
-    elif student_id and not STUDENT_ID.fullmatch(student_id):
-        errors.append(RowError(line, f"student_id {student_id!r} may hold only letters, digits and hyphens"))
+    if student_id and not STUDENT_ID.fullmatch(student_id):
+        problems.append(f"student_id {student_id!r} may hold only letters, digits and hyphens")
     elif student_id.lower() in seen:  # user names are unique regardless of case
-        errors.append(RowError(line, f"student_id {student_id} is already on line {seen[student_id.lower()]}"))
+        problems.append(f"student_id {student_id} is already on line {seen[student_id.lower()]}")
     elif student_id:
         seen[student_id.lower()] = line
     if values.get("passport_no") and initial_password(values["passport_no"]) is None:
-        errors.append(RowError(line, "passport_no has fewer than 6 digits, so no initial password can be made"))
+        problems.append("passport_no has fewer than 6 digits, so no initial password can be made")
     if values["email"] and "@" not in values["email"]:
-        errors.append(RowError(line, f"email {values['email']!r} is not an e-mail address"))
-    fees, fee_error = _parse_fees(values["library_fees_owed"])
-    if fee_error:
-        errors.append(RowError(line, fee_error))
-    return (None if errors else StudentRow(line, values, fees)), errors
-
-
-def _parse_fees(text: str) -> tuple[Decimal, str | None]:
-    cleaned = text.replace("¥", "").replace("￥", "").replace(",", "").strip()
-    if not cleaned:
-        return Decimal(0), None
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        return Decimal(0), f"library_fees_owed {text!r} is not an amount"
-    if not amount.is_finite() or amount < 0 or amount > MAX_FEES or amount != amount.quantize(Decimal("0.01")):
-        return Decimal(0), f"library_fees_owed {text!r} must be an amount of 0 or more with at most 2 decimals"
-    return amount, None
+        problems.append(f"email {values['email']!r} is not an e-mail address")
+    fees, fee_problem = amount_cell(values["library_fees_owed"], "library_fees_owed")
+    return [*problems, *filter(None, [fee_problem])], fees
 
 
 def plan_import(data: bytes, encoding: str = "utf-8") -> ImportPlan:
@@ -216,7 +129,7 @@ def plan_import(data: bytes, encoding: str = "utf-8") -> ImportPlan:
                 plan.to_update.append((row, existing, changes))
             else:
                 plan.unchanged_ids.append(existing.id)
-        if row.fees > 0:
+        if row.fees:
             key = existing.id if existing else None
             if key in released_import_holds:
                 plan.holds_not_replaced.append(row)
@@ -272,33 +185,25 @@ def apply_import(plan: ImportPlan, actor: Account | None, source: str) -> Import
     cohorts = {c.code: c.id for c in db.session.scalars(select(Cohort))}
     schools = _ensure_schools(plan)
     added = _add_students(plan.to_add, cohorts, schools, now)
-    events = [_event(actor, actor_label, now, "student.imported", student_id, row.values["student_id"], "",
-                     f"{row.values['cohort']}, {row.values['school']}", source)
+    events = [audit.entry("student.imported", actor, actor_label=actor_label, at=now, student_id=student_id,
+                          subject=row.values["student_id"], after=f"{row.values['cohort']}, {row.values['school']}",
+                          reason=source)
               for row, student_id in zip(plan.to_add, added, strict=True)]
     for row, student, changes in plan.to_update:
         _update_student(student, row.values, changes, cohorts, schools)
-        events.append(_event(actor, actor_label, now, "student.updated", student.id, row.values["student_id"],
-                             "; ".join(f"{k}: {old}" for k, (old, _new) in changes.items()),
-                             "; ".join(f"{k}: {new}" for k, (_old, new) in changes.items()), source))
+        events.append(audit.entry("student.updated", actor, actor_label=actor_label, at=now, student_id=student.id,
+                                  subject=row.values["student_id"], reason=source,
+                                  before="; ".join(f"{k}: {old}" for k, (old, _new) in changes.items()),
+                                  after="; ".join(f"{k}: {new}" for k, (_old, new) in changes.items())))
+    audit.record_many(events)
     ids_by_number = dict(zip((row.values["student_id"] for row in plan.to_add), added, strict=True))
     ids_by_number.update({student.student_id: student.id for _row, student, _c in plan.to_update})
     ids_by_number.update(_ids_of(row.values["student_id"] for row in plan.holds_to_place
                                  if row.values["student_id"] not in ids_by_number))
-    library_id, placed = _place_fee_holds(plan.holds_to_place, ids_by_number, actor, now)
-    events += [_event(actor, actor_label, now, "hold.placed", ids_by_number[row.values["student_id"]],
-                      "hold (import)", "", f"¥{row.fees}", "library fees owed (import)", library_id)
-               for row in plan.holds_to_place]
-    if events:
-        db.session.execute(insert(AuditEvent), events)
+    placed = _place_fee_holds(plan.holds_to_place, ids_by_number, actor, actor_label)
     every_id = sorted(set(ids_by_number.values()) | set(plan.unchanged_ids))
-    refresh_students(every_id, why=f"import ({source})", actor=actor)
+    touch(every_id, f"import ({source})", actor)  # automatic steps and forms follow before commit
     return ImportResult(len(added), len(plan.to_update), plan.unchanged, placed, every_id)
-
-
-def _event(actor, actor_label, now, action, student_id, subject, before, after, reason, office_id=None) -> dict:
-    return {"actor_id": actor.id if actor else None, "actor_label": actor_label, "at": now, "action": action,
-            "student_id": student_id, "office_id": office_id, "subject": subject, "from_value": before,
-            "to_value": after, "reason": reason}
 
 
 def _ensure_schools(plan: ImportPlan) -> dict[str, int]:
@@ -349,18 +254,12 @@ def _ids_of(student_numbers) -> dict[str, int]:
     return dict(db.session.execute(query).all())
 
 
-def _place_fee_holds(rows: list[StudentRow], ids_by_number, actor, now) -> tuple[int | None, int]:
-    """Place the library holds of the file, and reopen a library step already cleared (rule 4)."""
+def _place_fee_holds(rows: list[StudentRow], ids_by_number, actor, actor_label: str) -> int:
+    """Place the library holds of the file, through the same writer as every other hold (rule 3)."""
     if not rows:
-        return None, 0
-    library_id = db.session.scalar(select(Office.id).where(Office.code == "LIB"))
-    if library_id is None:
+        return 0
+    library = db.session.scalar(select(Office).where(Office.code == "LIB"))
+    if library is None:
         raise ValueError("the library office (LIB) does not exist: run init-db first")
-    db.session.execute(insert(Hold), [
-        {"student_id": ids_by_number[row.values["student_id"]], "office_id": library_id, "amount": row.fees,
-         "reason": "Library fees owed", "source": HoldSource.IMPORT, "placed_by_id": actor.id if actor else None,
-         "placed_at": now, "release_reason": ""}
-        for row in rows])
-    reopen_held_steps([ids_by_number[row.values["student_id"]] for row in rows], library_id, actor,
-                      "hold placed by the library: library fees owed (import)")
-    return library_id, len(rows)
+    holds = [NewHold(ids_by_number[row.values["student_id"]], LIBRARY_FEES_REASON, row.fees) for row in rows]
+    return len(place_holds(holds, library, actor, HoldSource.IMPORT, actor_label=actor_label))

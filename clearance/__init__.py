@@ -1,40 +1,60 @@
-"""The university's rules, as plain functions: no request, no rendering. Every view calls here.
+"""The university's rules (docs/RULES.md), as plain functions: no request, no rendering. Every view calls here.
 
-- status: which steps apply to a student and how each stands (holds block whatever is recorded)
-- changes: clear, block, reopen; place and release holds — checked, audited, forms re-checked
+- status: which steps apply and how each shows, each rule with its SQL twin; the checklist views
+- amounts: the one rule for an amount owed
+- changes: clear, block, reopen; place and release holds — checked and audited, set-based writers
+- settle: the unit of work — automatic steps and form versions settled before every commit
 - automatic: the system clears automatic steps whenever nothing is held
 - forms: a form version exists exactly while every applicable step is cleared
 - permissions: who acts for which office and sees which students
 - window: when a student may use the system
 - verification: the desk's verdict on a printed form, and the certificates' hand-over
 - queue: an office's queue of students, filtered and counted in SQL
+- statistics: progress per cohort, school, step and day, for the administrators
+- bulk: clearing many students and placing holds from a list
+- setup: cohorts, offices and steps
+- refused: the exception a refused change raises, and a refused line of a list
 """
 
-from clearance.automatic import refresh_students
+from clearance import bulk, setup, statistics
+from clearance.amounts import check_amount, parse_amount
+from clearance.automatic import clear_due_automatic_steps, refresh_students
 from clearance.changes import (
-    Refused,
+    NewHold,
     block_step,
     clear_step,
     place_hold,
+    place_holds,
+    record_states,
     release_hold,
     reopen_step,
-    settle_automatic_steps,
 )
-from clearance.forms import completeness, current_form, recheck_forms
+from clearance.forms import current_form, recheck_forms
 from clearance.permissions import acts_for_office, scope_students, sees_student, working_office
 from clearance.queue import QueueFilters, QueuePage, office_queue, queue_counts
+from clearance.refused import Refused, RowError
+from clearance.settle import touch, touch_cohorts
 from clearance.status import (
     Shown,
     StepView,
+    active_steps,
     applicable_steps,
+    applies_clause,
     checklist,
+    checklists,
+    complete_clause,
+    completeness,
     counts_as_cleared,
+    held_clause,
+    is_complete,
     next_step,
     office_title,
     open_holds,
     self_service_ready,
+    shown_clause,
     shown_state,
     step_applies,
+    step_pairs,
     step_view,
 )
 from clearance.verification import (
@@ -52,19 +72,28 @@ from clearance.window import Window, current_cohorts, window_closes_on, window_s
 
 __all__ = [
     "Check",
+    "NewHold",
     "QueueFilters",
     "QueuePage",
     "Refused",
+    "RowError",
     "Shown",
     "StepView",
     "Verdict",
     "Window",
+    "active_steps",
     "acts_for_office",
     "applicable_steps",
+    "applies_clause",
     "block_step",
+    "bulk",
+    "check_amount",
     "check_form",
     "checklist",
+    "checklists",
+    "clear_due_automatic_steps",
     "clear_step",
+    "complete_clause",
     "completeness",
     "counts_as_cleared",
     "current_cohorts",
@@ -73,25 +102,35 @@ __all__ = [
     "find_form",
     "form_for_token",
     "handover_of",
+    "held_clause",
+    "is_complete",
     "next_step",
     "office_queue",
     "office_title",
     "open_holds",
+    "parse_amount",
     "place_hold",
+    "place_holds",
     "queue_counts",
     "recheck_forms",
     "record_handover",
+    "record_states",
     "refresh_students",
     "release_hold",
     "reopen_step",
     "scope_students",
     "sees_student",
     "self_service_ready",
-    "settle_automatic_steps",
+    "setup",
+    "shown_clause",
     "shown_state",
+    "statistics",
     "step_applies",
+    "step_pairs",
     "step_view",
     "token_for",
+    "touch",
+    "touch_cohorts",
     "window_closes_on",
     "window_state",
     "working_office",

@@ -1,66 +1,40 @@
 """Automatic steps (rule 4): cleared by the system whenever the student has no open hold of the office.
 
-This runs at import, when a step's mode is switched to automatic, and when a hold is released.
+The unit of work (clearance.settle) runs this for every student a transaction touched: at import,
+when a step's mode is switched to automatic, when a hold is released, when a student is added.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 
-from clearance.forms import chunks, recheck_forms
-from clearance.status import step_applies
-from clock import utcnow
+from clearance.changes import record_states
+from clearance.settle import settle
+from clearance.status import Shown, chunks, step_pairs
 from database import db
-from models import Account, ActorKind, AuditEvent, Hold, Step, StepMode, StepState, StepStatus, Student
+from models import Account, ActorKind, Step, StepMode, StepState, Student
+
+AUTOMATIC_REASON = "automatic: no open hold"
 
 
-def refresh_students(student_ids: Iterable[int], office_id: int | None = None, why: str = "",
-                     actor: Account | None = None) -> int:
-    """Clear (as the system) the pending automatic steps that no open hold blocks, then re-check forms.
-
-    Set-based, so an import of thousands of students stays fast. Returns how many were cleared.
-    """
-    cleared = 0
+def clear_due_automatic_steps(student_ids: Iterable[int]) -> int:
+    """Clear, as the system, the applicable automatic steps that nothing holds or blocks. Returns how many."""
+    due: list[tuple[int, Step]] = []
     for ids in chunks(student_ids):
-        cleared += _clear_automatic(ids, office_id)
-        recheck_forms(ids, actor, why or "students refreshed")
-    return cleared
+        pairs = step_pairs([Student.id.in_(ids), Step.mode == StepMode.AUTOMATIC]).subquery()
+        query = (select(pairs.c.student_id, Step).join(Step, Step.id == pairs.c.step_id)
+                 .where(pairs.c.shown == Shown.PENDING.value))
+        due += db.session.execute(query).all()
+    by_step: dict[int, list[tuple[int, Step]]] = {}
+    for student_id, step in due:
+        by_step.setdefault(step.id, []).append((student_id, step))
+    for pairs in by_step.values():
+        record_states(pairs, StepState.CLEARED, None, ActorKind.SYSTEM, AUTOMATIC_REASON, "step.cleared", settle=False)
+    return len(due)
 
 
-def _clear_automatic(student_ids: list[int], office_id: int | None) -> int:
-    cohort_of = dict(db.session.execute(select(Student.id, Student.cohort_id).where(Student.id.in_(student_ids))).all())
-    query = select(Step).where(Step.mode == StepMode.AUTOMATIC, Step.retired.is_(False))
-    if office_id is not None:
-        query = query.where(Step.office_id == office_id)
-    steps = db.session.scalars(query).all()
-    now = utcnow()
-    cleared = 0
-    for step in steps:
-        held = set(db.session.scalars(select(Hold.student_id).where(
-            Hold.office_id == step.office_id, Hold.released_at.is_(None), Hold.student_id.in_(student_ids))))
-        recorded = dict(db.session.execute(select(StepStatus.student_id, StepStatus.state).where(
-            StepStatus.step_id == step.id, StepStatus.student_id.in_(student_ids))).all())
-        due = [sid for sid, cohort_id in cohort_of.items()
-               if step_applies(step, cohort_id) and sid not in held
-               and recorded.get(sid, StepState.PENDING) == StepState.PENDING]
-        if not due:
-            continue
-        pending_rows = [sid for sid in due if sid in recorded]
-        if pending_rows:
-            db.session.execute(update(StepStatus).where(StepStatus.step_id == step.id,
-                                                        StepStatus.student_id.in_(pending_rows))
-                               .values(state=StepState.CLEARED, actor_kind=ActorKind.SYSTEM, actor_id=None,
-                                       reason="", changed_at=now))
-        new_rows = [sid for sid in due if sid not in recorded]
-        if new_rows:
-            db.session.execute(insert(StepStatus), [
-                {"student_id": sid, "step_id": step.id, "state": StepState.CLEARED, "reason": "",
-                 "actor_kind": ActorKind.SYSTEM, "actor_id": None, "changed_at": now} for sid in new_rows])
-        db.session.execute(insert(AuditEvent), [
-            {"at": now, "actor_id": None, "actor_label": "system", "action": "step.cleared", "student_id": sid,
-             "office_id": step.office_id, "subject": f"step:{step.id}", "from_value": "pending",
-             "to_value": "cleared", "reason": "automatic: no open hold"} for sid in due])
-        cleared += len(due)
-    return cleared
+def refresh_students(student_ids: Iterable[int], why: str = "students refreshed", actor: Account | None = None) -> None:
+    """Settle these students' automatic steps and forms now, not only at commit (for the CLI and tests)."""
+    settle(dict.fromkeys(student_ids, (actor, why)))

@@ -1,28 +1,32 @@
 """Changing a student's steps and holds: clear, block, reopen, place and release holds.
 
-Each function checks who may do it, writes the change and its audit event, and re-checks
-the student's form version, all in the caller's write transaction. A refusal raises
-`Refused` with a message for the person, and changes nothing.
+Each function checks who may do it and writes the change and its audit events in the caller's
+write transaction; the unit of work (clearance.settle) then settles automatic steps and form
+versions before commit. A refusal raises `Refused` with a message for the person, and changes
+nothing. `record_states` and `place_holds` are the set-based writers that every path uses, for one
+student or for thousands.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 
 import audit
-from clearance.automatic import refresh_students
-from clearance.forms import recheck_forms
+from clearance.amounts import check_amount
 from clearance.permissions import acts_for_office, sees_student
-from clearance.status import Shown, StepView, step_view
+from clearance.refused import Refused
+from clearance.settle import touch
+from clearance.status import Shown, StepView, chunks, step_view
 from clock import utcnow
 from database import db
 from models import (
     Account,
     ActorKind,
-    AuditEvent,
     Hold,
     HoldSource,
     Office,
@@ -34,9 +38,7 @@ from models import (
     Student,
 )
 
-
-class Refused(Exception):
-    """A change that the rules do not allow; str() is the message for the person."""
+MAX_REASON = 500
 
 
 def lock_student(student: Student) -> None:
@@ -49,10 +51,13 @@ def _require_office(actor: Account, student: Student, office_id: int) -> None:
         raise Refused(_l("Your account does not act for this office or this student."))
 
 
-def _require_reason(reason: str) -> str:
+def require_reason(reason: str | None) -> str:
+    """The reason given for a change, stripped; `Refused` when there is none or it is too long."""
     reason = (reason or "").strip()
     if not reason:
         raise Refused(_l("Give a reason: the student and the audit log will see it."))
+    if len(reason) > MAX_REASON:
+        raise Refused(_l("Keep the reason under %(n)d characters.", n=MAX_REASON))
     return reason
 
 
@@ -63,54 +68,119 @@ def _view(student: Student, step: Step) -> StepView:
     return view
 
 
-def _record(student: Student, step: Step, state: StepState, actor: Account | None, reason: str, action: str) -> None:
-    """Write the step's new recorded state and its audit event."""
-    status = db.session.scalar(select(StepStatus).where(StepStatus.student_id == student.id,
-                                                        StepStatus.step_id == step.id))
-    before = status.state.value if status else StepState.PENDING.value
-    if status is None:
-        status = StepStatus(student_id=student.id, step_id=step.id)
-        db.session.add(status)
-    status.state = state
-    status.reason = reason
-    status.actor_kind = _actor_kind(actor, student)
-    status.actor_id = actor.id if actor else None
-    status.changed_at = utcnow()
-    audit.record(action, actor, student_id=student.id, office_id=step.office_id,
-                 subject=f"step:{step.id} {step.title_en}", before=before, after=state.value, reason=reason)
-
-
 def _actor_kind(actor: Account | None, student: Student) -> ActorKind:
     if actor is None:
         return ActorKind.SYSTEM
     return ActorKind.STUDENT if actor.id == student.account_id else ActorKind.STAFF
 
 
-def clear_step(student: Student, step: Step, actor: Account, *, recheck: bool = True) -> bool:
-    """Clear a step as the student (self-service) or the office; False when it was already cleared.
+# --- The writers --------------------------------------------------------------------------------------
 
-    `recheck=False` is for a caller that re-checks the forms of many students once, in the same
-    transaction, after clearing them all (bulk clearing).
+
+def record_states(pairs: Sequence[tuple[int, Step]], state: StepState, actor: Account | None, kind: ActorKind,
+                  reason: str, action: str, *, settle: bool = True) -> None:
+    """Record a new state of steps for students, (student id, step) pairs, with one audit event each."""
+    if not pairs:
+        return
+    now = utcnow()
+    before: dict[tuple[int, int], tuple[int, StepState]] = {}
+    for part in chunks(pairs):
+        keys = select(StepStatus.id, StepStatus.student_id, StepStatus.step_id, StepStatus.state).where(
+            StepStatus.student_id.in_({sid for sid, _step in part}),
+            StepStatus.step_id.in_({step.id for _sid, step in part}))
+        before.update({(sid, step_id): (row_id, old) for row_id, sid, step_id, old in db.session.execute(keys)})
+    values = {"state": state, "reason": reason, "actor_kind": kind, "actor_id": actor.id if actor else None,
+              "changed_at": now}
+    existing = [before[(sid, step.id)][0] for sid, step in pairs if (sid, step.id) in before]
+    for ids in chunks(existing):
+        db.session.execute(update(StepStatus).where(StepStatus.id.in_(ids)).values(**values))
+    new = [{"student_id": sid, "step_id": step.id, **values} for sid, step in pairs if (sid, step.id) not in before]
+    if new:
+        db.session.execute(insert(StepStatus), new)
+    audit.record_many([audit.entry(action, actor, student_id=sid, office_id=step.office_id, at=now,
+                                   subject=f"step:{step.id} {step.title_en}", after=state.value, reason=reason,
+                                   before=before.get((sid, step.id), (0, StepState.PENDING))[1].value)
+                       for sid, step in pairs])
+    if settle:
+        touch([sid for sid, _step in pairs], f"step {pairs[0][1].title_en} {state.value}"
+              + (f": {reason}" if reason else ""), actor)
+
+
+@dataclass
+class NewHold:
+    """A hold to place: on whom, why, and how much is owed (None: nothing to pay)."""
+
+    student_id: int
+    reason: str
+    amount: Decimal | None = None
+
+
+def place_holds(holds: Sequence[NewHold], office: Office, actor: Account | None, source: HoldSource,
+                actor_label: str | None = None) -> list[int]:
+    """Place holds of one office, each audited; the office's cleared steps of those students return to pending.
+
+    Every reason and amount is checked by the one rule first: one bad hold and none is placed.
     """
-    lock_student(student)
-    view = _view(student, step)
+    checked = [NewHold(hold.student_id, require_reason(hold.reason), check_amount(hold.amount)) for hold in holds]
+    if not checked:
+        return []
+    now = utcnow()
+    ids = list(db.session.scalars(insert(Hold).returning(Hold.id, sort_by_parameter_order=True), [
+        {"student_id": hold.student_id, "office_id": office.id, "reason": hold.reason, "amount": hold.amount,
+         "source": source, "placed_by_id": actor.id if actor else None, "placed_at": now, "release_reason": ""}
+        for hold in checked]))
+    audit.record_many([audit.entry("hold.placed", actor, actor_label=actor_label, student_id=hold.student_id,
+                                   office_id=office.id, at=now,
+                                   subject=f"hold:{hold_id}", after=f"¥{hold.amount}" if hold.amount else "open",
+                                   reason=hold.reason) for hold, hold_id in zip(checked, ids, strict=True)])
+    for hold in checked:  # the unit of work reopens their cleared steps of this office, then settles the forms
+        touch([hold.student_id], f"hold placed by {office.name_en}: {hold.reason}", actor)
+    return ids
+
+
+def reopen_held_steps(reasons: dict[int, tuple[Account | None, str]]) -> None:
+    """Return to pending every cleared step of these students that an open hold of its office now holds.
+
+    Releasing the hold later must not bring back a clearance given before it (rule 4). The unit of
+    work runs this for every touched student, however the hold was placed.
+    """
+    held = (select(StepStatus.student_id, Step, Office.name_en, Hold.reason).join(Step, Step.id == StepStatus.step_id)
+            .join(Office, Office.id == Step.office_id)
+            .join(Hold, (Hold.student_id == StepStatus.student_id) & (Hold.office_id == Step.office_id)
+                  & Hold.released_at.is_(None))
+            .where(StepStatus.state == StepState.CLEARED).order_by(Hold.placed_at))
+    found: dict[tuple[int, int], tuple[int, Step, str]] = {}
+    for ids in chunks(reasons):
+        for student_id, step, office_name, reason in db.session.execute(held.where(StepStatus.student_id.in_(ids))):
+            found[(student_id, step.id)] = (student_id, step, f"hold placed by {office_name}: {reason}")
+    groups: dict[tuple[int | None, str], list[tuple[int, Step]]] = {}
+    for student_id, step, why in found.values():
+        actor = reasons[student_id][0]
+        groups.setdefault((actor.id if actor else None, why), []).append((student_id, step))
+    for (_actor_id, why), pairs in groups.items():
+        actor = reasons[pairs[0][0]][0]
+        kind = ActorKind.STAFF if actor else ActorKind.SYSTEM
+        record_states(pairs, StepState.PENDING, actor, kind, why, "step.reopened", settle=False)
+
+
+# --- One student's changes ------------------------------------------------------------------------------
+
+
+def refuse_unless_may_clear(view: StepView, actor: Account, student: Student) -> None:
+    """Who may clear the step, then whether anything stands in the way; the same order everywhere."""
     if actor.role == Role.STUDENT:
-        if actor.id != student.account_id or step.mode != StepMode.SELF_SERVICE:
+        if actor.id != student.account_id or view.step.mode != StepMode.SELF_SERVICE:
             raise Refused(_l("Only the office can clear this step."))
     else:
-        _require_office(actor, student, step.office_id)
-        if step.mode == StepMode.AUTOMATIC:
+        _require_office(actor, student, view.step.office_id)
+        if view.step.mode == StepMode.AUTOMATIC:
             raise Refused(_l("The system clears this step by itself when the office has no open hold."))
-    if view.shown == Shown.CLEARED:
-        return False
-    refuse_unless_clearable(view)
-    _record(student, step, StepState.CLEARED, actor, "", "step.cleared")
-    if recheck:
-        recheck_forms([student.id], actor, f"step {step.title_en} cleared")
-    return True
+    if view.shown != Shown.CLEARED:
+        refuse_unless_clearable(view)
 
 
 def refuse_unless_clearable(view: StepView) -> None:
+    """An open hold, a staff block or a missing prerequisite stands in the way: say which."""
     if view.holds:
         owed = sum((hold.amount or Decimal(0)) for hold in view.holds)
         if owed:
@@ -125,91 +195,54 @@ def refuse_unless_clearable(view: StepView) -> None:
         raise Refused(_l("Not cleared: these steps come first: %(steps)s.", steps=names))
 
 
+def clear_step(student: Student, step: Step, actor: Account) -> bool:
+    """Clear a step as the student (self-service) or the office; False when it was already cleared."""
+    lock_student(student)
+    view = _view(student, step)
+    refuse_unless_may_clear(view, actor, student)
+    if view.shown == Shown.CLEARED:
+        return False
+    record_states([(student.id, step)], StepState.CLEARED, actor, _actor_kind(actor, student), "", "step.cleared")
+    return True
+
+
 def block_step(student: Student, step: Step, actor: Account, reason: str) -> None:
     """Block a step with a reason the student sees; it stays blocked until the office reopens it."""
-    reason = _require_reason(reason)
+    reason = require_reason(reason)
     lock_student(student)
     _require_office(actor, student, step.office_id)
     view = _view(student, step)
-    if view.staff_block_reason:
+    if not view.office_can_block:
         raise Refused(_l("This step is already blocked."))
-    _record(student, step, StepState.BLOCKED, actor, reason, "step.blocked")
-    recheck_forms([student.id], actor, f"step {step.title_en} blocked: {reason}")
+    record_states([(student.id, step)], StepState.BLOCKED, actor, ActorKind.STAFF, reason, "step.blocked")
 
 
 def reopen_step(student: Student, step: Step, actor: Account, reason: str) -> None:
     """Return a cleared or blocked step to pending (an automatic one is cleared again if nothing holds it)."""
-    reason = _require_reason(reason)
+    reason = require_reason(reason)
     lock_student(student)
     _require_office(actor, student, step.office_id)
     view = _view(student, step)
-    recorded = view.recorded.state if view.recorded else StepState.PENDING
-    if recorded == StepState.PENDING:
+    if not view.office_can_reopen:
+        if view.is_automatic and view.recorded and view.recorded.state == StepState.CLEARED:
+            raise Refused(_l("The system clears this step whenever nothing is held: place a hold instead."))
         raise Refused(_l("This step is not cleared or blocked, so there is nothing to reopen."))
-    if step.mode == StepMode.AUTOMATIC and recorded == StepState.CLEARED:
-        raise Refused(_l("The system clears this step whenever nothing is held: place a hold instead."))
-    _record(student, step, StepState.PENDING, actor, reason, "step.reopened")
-    settle_automatic_steps(student, step.office_id, actor, f"step {step.title_en} reopened: {reason}")
+    record_states([(student.id, step)], StepState.PENDING, actor, ActorKind.STAFF, reason, "step.reopened")
 
 
 def place_hold(student: Student, office: Office, actor: Account | None, reason: str, amount: Decimal | None,
                source: HoldSource = HoldSource.STAFF) -> Hold:
-    """Place a hold: it blocks the office's steps, even cleared ones, which return to pending."""
-    reason = _require_reason(reason)
+    """Place one hold: it blocks the office's steps, even cleared ones, which return to pending."""
     lock_student(student)
     if actor is not None:
         _require_office(actor, student, office.id)
-    _check_amount(amount)
-    amount = amount.quantize(Decimal("0.01")) if amount else None  # 1E+3 is stored and shown as 1000.00
-    hold = Hold(student_id=student.id, office_id=office.id, reason=reason, amount=amount or None, source=source,
-                placed_by_id=actor.id if actor else None, placed_at=utcnow())
-    db.session.add(hold)
-    db.session.flush()
-    audit.record("hold.placed", actor, student_id=student.id, office_id=office.id, subject=f"hold:{hold.id}",
-                 after=f"¥{amount}" if amount else "open", reason=reason)
-    why = f"hold placed by {office.name_en}: {reason}"
-    reopen_held_steps([student.id], office.id, actor, why)
-    recheck_forms([student.id], actor, why)
-    return hold
-
-
-def reopen_held_steps(student_ids: list[int], office_id: int, actor: Account | None, why: str) -> int:
-    """Return the office's cleared steps of these students to pending, because a hold was placed.
-
-    Releasing the hold later must not bring back a clearance given before it (rule 4). Set-based,
-    for the import's fee holds as for one hold; the caller re-checks the forms.
-    """
-    rows = db.session.execute(select(StepStatus.id, StepStatus.student_id, Step.id, Step.title_en).join(Step).where(
-        StepStatus.student_id.in_(student_ids), Step.office_id == office_id,
-        StepStatus.state == StepState.CLEARED)).all()
-    if not rows:
-        return 0
-    now = utcnow()
-    db.session.execute(update(StepStatus).where(StepStatus.id.in_([row[0] for row in rows])).values(
-        state=StepState.PENDING, reason=why, actor_kind=ActorKind.STAFF if actor else ActorKind.SYSTEM,
-        actor_id=actor.id if actor else None, changed_at=now))
-    db.session.execute(insert(AuditEvent), [
-        {"at": now, "actor_id": actor.id if actor else None, "actor_label": actor.username if actor else "system",
-         "action": "step.reopened", "student_id": student_id, "office_id": office_id,
-         "subject": f"step:{step_id} {title}", "from_value": "cleared", "to_value": "pending", "reason": why}
-        for _status_id, student_id, step_id, title in rows])
-    return len(rows)
-
-
-MAX_AMOUNT = Decimal("99999999.99")
-
-
-def _check_amount(amount: Decimal | None) -> None:
-    """An amount owed is 0 or more, in yuan and fen: at most two decimals."""
-    if amount is None:
-        return
-    if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
-        raise Refused(_l("An amount is 0 or more, at most ¥99,999,999.99, with at most 2 decimals."))
+    [hold_id] = place_holds([NewHold(student.id, reason, amount)], office, actor, source)
+    return db.session.get(Hold, hold_id)
 
 
 def release_hold(hold: Hold, actor: Account | None, reason: str) -> None:
     """Release a hold; with the office's last one gone its automatic steps are cleared again."""
-    reason = _require_reason(reason)
+    reason = require_reason(reason)
     student = hold.student
     lock_student(student)
     if actor is not None:
@@ -222,10 +255,4 @@ def release_hold(hold: Hold, actor: Account | None, reason: str) -> None:
     hold.release_reason = reason
     audit.record("hold.released", actor, student_id=student.id, office_id=hold.office_id, subject=f"hold:{hold.id}",
                  before="open", after="released", reason=reason)
-    db.session.flush()
-    settle_automatic_steps(student, hold.office_id, actor, f"hold released: {reason}")
-
-
-def settle_automatic_steps(student: Student, office_id: int, actor: Account | None, why: str) -> None:
-    """Clear, as the system, the office's pending automatic steps that nothing holds; re-check the form."""
-    refresh_students([student.id], office_id, why, actor)
+    touch([student.id], f"hold released: {reason}", actor)

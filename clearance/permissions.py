@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select
 
 from models import Account, Office, Role, Student
@@ -39,3 +40,34 @@ def working_office(account: Account, chosen: Office | None) -> Office | None:
     if account.role in (Role.STAFF, Role.DESK):
         return account.office
     return None
+
+
+def works_office_queue(account: Account) -> bool:
+    """Staff and admins work office queues; a desk account too when it names an office."""
+    return account.role in (Role.STAFF, Role.ADMIN) or (account.role == Role.DESK and account.office_id is not None)
+
+
+def works_desk(account: Account) -> bool:
+    """The certificate desk is for desk accounts and admins."""
+    return account.role in (Role.DESK, Role.ADMIN)
+
+
+def administers(account: Account) -> bool:
+    return account.role == Role.ADMIN
+
+
+def is_student(account: Account) -> bool:
+    return account.role == Role.STUDENT
+
+
+def shown_name(account: Account) -> str:
+    """How the header names the logged-in person: a student by name, anyone else by user name."""
+    return account.display_name if is_student(account) else account.username
+
+
+ROLE_LABELS = {Role.STUDENT: _l("Student"), Role.STAFF: _l("Office staff"), Role.DESK: _l("Certificate desk"),
+               Role.ADMIN: _l("Administrator")}
+
+
+def role_label(account: Account) -> str:
+    return str(ROLE_LABELS[account.role])

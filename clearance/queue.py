@@ -1,7 +1,7 @@
 """An office's queue: the students one step applies to, with that step's status, filtered and counted.
 
-The status is computed in SQL with the same rule as `status.shown_state` (an open hold of the
-office blocks; otherwise what was recorded), so filters and counts work on thousands of students.
+Which students and how each step shows come from the SQL twins in clearance.status
+(`applies_clause`, `shown_clause`), so filters and counts work on thousands of students.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from clearance.permissions import scope_students
-from clearance.status import shown_state_sql
+from clearance.status import Shown, StepView, applies_clause, shown_clause
 from clock import local, start_of_day_utc, utcnow
 from database import db
-from models import Account, Hold, Step, StepStatus, Student, fold, step_cohorts
+from models import Account, Hold, Step, StepStatus, Student, fold
 
 PAGE_SIZE = 50
 
@@ -32,7 +32,7 @@ class QueueFilters:
 
 @dataclass
 class QueuePage:
-    rows: list[tuple[Student, str, StepStatus | None, list[Hold]]]
+    rows: list[tuple[Student, StepView]]  # each student with the step as the office sees it
     total: int
     page: int
     pages: int
@@ -40,17 +40,14 @@ class QueuePage:
 
 
 def _shown(step: Step) -> ColumnElement[str]:
-    return shown_state_sql(step.office_id)
+    return shown_clause(step.office_id)
 
 
 def _base(step: Step, account: Account):
     """Students in the account's scope whom the step applies to, joined to their status on it."""
     query = select(Student).outerjoin(StepStatus, and_(StepStatus.student_id == Student.id,
                                                        StepStatus.step_id == step.id))
-    names_cohorts = select(step_cohorts.c.cohort_id).where(step_cohorts.c.step_id == step.id)
-    if step.cohorts:
-        query = query.where(Student.cohort_id.in_(names_cohorts))
-    return scope_students(query, account)
+    return scope_students(query.where(applies_clause(step)), account)
 
 
 def _search(query, text: str):
@@ -82,7 +79,8 @@ def office_queue(step: Step, account: Account, filters: QueueFilters) -> QueuePa
     for hold in db.session.scalars(select(Hold).where(Hold.student_id.in_([r[0].id for r in found]),
                                                       Hold.office_id == step.office_id, Hold.released_at.is_(None))):
         holds.setdefault(hold.student_id, []).append(hold)
-    rows = [(student, state, status, holds.get(student.id, [])) for student, state, status in found]
+    rows = [(student, StepView(step, Shown(state), status, holds.get(student.id, [])))
+            for student, state, status in found]
     return QueuePage(rows, total, page, pages, queue_counts(step, account))
 
 

@@ -1,8 +1,9 @@
 """Setting the system up: cohorts, windows, offices and steps — and what such a change does to students.
 
-A change to which steps apply, or how, is followed by the same re-checks as any other change
-(rule 5): a step newly in force voids the printed forms of the students it now applies to; one
-retired or narrowed may complete others; a step switched to automatic is cleared by the system.
+A change to which steps apply, or how, is settled like any other change by the unit of work
+(clearance.settle, rule 5): a step newly in force voids the printed forms of the students it now
+applies to; one retired or narrowed may complete others; a step switched to automatic is cleared
+by the system.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 import audit
-from clearance.automatic import refresh_students
-from clearance.changes import Refused
-from clearance.forms import recheck_forms
+from clearance.refused import Refused
+from clearance.settle import touch_cohorts
+from clearance.status import cohorts_clause
 from database import db
 from models import Account, Cohort, FormVersion, Office, Step, StepMode, Student
 
@@ -48,8 +49,8 @@ def _plain(value) -> str:
     return getattr(value, "value", value) if value is not None else ""
 
 
-def save_cohort(cohort: Cohort | None, values: dict, actor: Account) -> Cohort:
-    """Create a cohort, or change one; the window must not close before it opens."""
+def save_cohort(cohort: Cohort | None, values: dict, actor: Account | None, actor_label: str | None = None) -> Cohort:
+    """Create a cohort, or change one (from the admin pages or the CLI); the window must not close before it opens."""
     if values["closes_on"] < values["opens_on"]:
         raise Refused(_l("The window closes before it opens."))
     if cohort is None:
@@ -58,12 +59,14 @@ def save_cohort(cohort: Cohort | None, values: dict, actor: Account) -> Cohort:
         cohort = Cohort(code=values["code"], **{name: values[name] for name in COHORT_FIELDS})
         db.session.add(cohort)
         db.session.flush()
-        audit.record("cohort.created", actor, subject=cohort.code, after=f"{cohort.opens_on} – {cohort.closes_on}")
+        audit.record("cohort.created", actor, actor_label=actor_label, subject=cohort.code,
+                     after=f"{cohort.opens_on} – {cohort.closes_on}")
         return cohort
     changes = _changes(cohort, values, COHORT_FIELDS)
     if changes:
         before, after = _describe(changes)
-        audit.record("cohort.changed", actor, subject=cohort.code, before=before, after=after)
+        audit.record("cohort.changed", actor, actor_label=actor_label, subject=cohort.code, before=before,
+                     after=after)
     return cohort
 
 
@@ -99,26 +102,15 @@ def save_office(office: Office | None, values: dict, actor: Account) -> Office:
     return office
 
 
-def students_of(cohorts: list[Cohort]) -> list[int]:
-    """The students of these cohorts; no cohorts means every student (a step naming none applies to all)."""
-    query = select(Student.id)
-    if cohorts:
-        query = query.where(Student.cohort_id.in_([c.id for c in cohorts]))
-    return list(db.session.scalars(query))
-
-
 def forms_voided_by(step: Step | None, cohorts: list[Cohort], retired: bool) -> int:
     """How many current forms saving a step this way would void: those of students it newly applies to."""
     if retired:
         return 0
-    newly = set(students_of(cohorts))
+    newly = cohorts_clause([c.id for c in cohorts])
     if step is not None and not step.retired:
-        newly -= set(students_of(step.cohorts))
-    if not newly:
-        return 0
-    ids = list(newly)
-    return db.session.scalar(select(func.count()).select_from(FormVersion).where(
-        FormVersion.student_id.in_(ids), FormVersion.voided_at.is_(None)))
+        newly = newly & ~cohorts_clause([c.id for c in step.cohorts])
+    return db.session.scalar(select(func.count()).select_from(FormVersion).join(Student).where(
+        newly, FormVersion.voided_at.is_(None)))
 
 
 def _check_prerequisites(step: Step | None, mode: StepMode, prerequisites: list[Step]) -> None:
@@ -139,10 +131,10 @@ def _check_prerequisites(step: Step | None, mode: StepMode, prerequisites: list[
 
 def save_step(step: Step | None, values: dict, cohorts: list[Cohort], prerequisites: list[Step], retired: bool,
               actor: Account) -> Step:
-    """Create or change a step, then re-check every student whose steps changed."""
+    """Create or change a step; the unit of work settles every student whose steps changed."""
     _check_prerequisites(step, values["mode"], prerequisites)
-    affected = set(students_of(step.cohorts)) if step is not None else set()
     created = step is None
+    before = None if step is None or not step.cohorts else {c.id for c in step.cohorts}
     if created:
         step = Step(**{name: values[name] for name in STEP_FIELDS})
         db.session.add(step)
@@ -153,13 +145,10 @@ def save_step(step: Step | None, values: dict, cohorts: list[Cohort], prerequisi
                         ("cohorts", "prerequisites", "retired"))
     db.session.flush()
     if changes:
-        before, after = _describe(changes)
+        before_text, after_text = _describe(changes)
         audit.record("step.created" if created else "step.changed", actor, office_id=step.office_id,
-                     subject=f"step:{step.id} {step.title_en}", before=before, after=after)
-    affected |= set(students_of(step.cohorts))
-    why = f"step {step.title_en} {'added' if created else 'changed'} by {actor.username}"
-    if step.mode == StepMode.AUTOMATIC and not step.retired:
-        refresh_students(sorted(affected), step.office_id, why, actor)
-    else:
-        recheck_forms(sorted(affected), actor, why)
+                     subject=f"step:{step.id} {step.title_en}", before=before_text, after=after_text)
+        after = {c.id for c in cohorts} or None
+        scope = None if before is None or after is None else before | after  # naming none means every cohort
+        touch_cohorts(scope, f"step {step.title_en} {'added' if created else 'changed'} by {actor.username}", actor)
     return step

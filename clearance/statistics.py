@@ -1,9 +1,9 @@
 """Counting progress for the administrators: per cohort, school and step, per day, and today.
 
-Every count is one grouped SQL query over (student, applicable step) pairs, with each step's status
-computed by the same rule as `status.shown_state` (an open hold of the step's office blocks it;
-otherwise what was recorded; nothing recorded is pending), so the pages stay fast for tens of
-thousands of students. A student is cleared when every applicable step is cleared.
+Every count is one grouped SQL query over (student, applicable step) pairs from `status.step_pairs`,
+whose status is the SQL twin of the checklist's, so the pages stay fast for tens of thousands of
+students. "Fully cleared" is `status.complete_clause`, the rule the form versions follow; the chart
+counts the same students, by the day their current form was issued.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from clearance.queue import start_of_today_utc
-from clearance.status import shown_state_sql
+from clearance.status import complete_clause, step_pairs
 from clock import local
 from database import db
 from models import (
@@ -30,7 +30,6 @@ from models import (
     Step,
     StepStatus,
     Student,
-    step_cohorts,
 )
 
 IDLE_LIMIT = 200  # students listed as "done nothing yet"; the count covers them all
@@ -58,30 +57,6 @@ class Today:
     cleared_today: int
 
 
-def _applies() -> ColumnElement[bool]:
-    """The step is in force for the student's cohort: it names that cohort, or names none."""
-    names_any = select(step_cohorts.c.step_id)
-    names_cohort = exists().where(step_cohorts.c.step_id == Step.id, step_cohorts.c.cohort_id == Student.cohort_id)
-    return and_(Step.retired.is_(False), or_(Step.id.not_in(names_any), names_cohort))
-
-
-def shown_status() -> ColumnElement[str]:
-    """A step's status as people see it, in SQL (`status.shown_state`), for queries joined to Step."""
-    return shown_state_sql(Step.office_id)
-
-
-def step_pairs(where: Sequence[ColumnElement[bool]] = ()) -> Select:
-    """One row per student and applicable step: ids, the shown status, and when it was last changed."""
-    return (
-        select(Student.id.label("student_id"), Step.id.label("step_id"), shown_status().label("shown"),
-               StepStatus.changed_at.label("changed_at"))
-        .select_from(Student)
-        .join(Step, _applies())
-        .outerjoin(StepStatus, and_(StepStatus.student_id == Student.id, StepStatus.step_id == Step.id))
-        .where(*where)
-    )
-
-
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
@@ -95,18 +70,15 @@ def _handed_over() -> ColumnElement[bool]:
 
 
 def tallies(where: Sequence[ColumnElement[bool]] = ()) -> dict[tuple[int, int], Tally]:
-    """Students' progress grouped by (cohort id, school id); cleared means no applicable step left uncleared."""
+    """Students' progress grouped by (cohort id, school id); cleared means complete (`status.complete_clause`)."""
     pairs = step_pairs(where).subquery()
     per_student = (
-        select(pairs.c.student_id,
-               _count_if(pairs.c.shown != "cleared").label("open"),
-               _count_if(pairs.c.shown == "blocked").label("blocked"))
+        select(pairs.c.student_id, _count_if(pairs.c.shown == "blocked").label("blocked"))
         .group_by(pairs.c.student_id)
         .subquery()
     )
-    complete = func.coalesce(per_student.c.open, 0) == 0
     query = (
-        select(Student.cohort_id, Student.school_id, func.count(), _count_if(complete),
+        select(Student.cohort_id, Student.school_id, func.count(), _count_if(complete_clause()),
                _count_if(per_student.c.blocked > 0), _count_if(_has_form()), _count_if(_handed_over()))
         .select_from(Student)
         .outerjoin(per_student, per_student.c.student_id == Student.id)
@@ -189,7 +161,10 @@ def today_numbers(cohorts: Sequence[Cohort]) -> Today:
 
 
 def completions_per_day(cohorts: Sequence[Cohort]) -> list[tuple[date, int]]:
-    """Students of the cohorts who completed each day: the local day their first form was issued.
+    """Students of the cohorts fully cleared now, by the local day their current form was issued.
+
+    The bars add up to the "fully cleared" of `today_numbers`: a student whose form was voided
+    leaves the chart until they complete again.
 
     The days span the cohorts' windows, widened to any completion outside them, at most the last
     CHART_MAX_DAYS days. Grouping by local day happens here, not in SQL, because time zones are not
@@ -197,9 +172,9 @@ def completions_per_day(cohorts: Sequence[Cohort]) -> list[tuple[date, int]]:
     """
     if not cohorts:
         return []
-    first = (select(func.min(FormVersion.issued_at)).join(Student, Student.id == FormVersion.student_id)
-             .where(Student.cohort_id.in_([c.id for c in cohorts])).group_by(FormVersion.student_id))
-    per_day = Counter(local(issued).date() for issued in db.session.scalars(first))
+    current = (select(FormVersion.issued_at).join(Student, Student.id == FormVersion.student_id)
+               .where(Student.cohort_id.in_([c.id for c in cohorts]), FormVersion.voided_at.is_(None)))
+    per_day = Counter(local(issued).date() for issued in db.session.scalars(current))
     start = min([c.opens_on for c in cohorts] + list(per_day))
     end = max([c.closes_on for c in cohorts] + list(per_day))
     start = max(start, end - timedelta(days=CHART_MAX_DAYS - 1))

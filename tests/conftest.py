@@ -54,6 +54,8 @@ def app_config(tmp_path, clock) -> dict:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "NOW": clock,
         "PUBLIC_BASE_URL": "https://leaving.example.edu",
+        # Cheap, so fixtures do not spend the suite's time hashing; test_auth keeps one test on scrypt.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
     }
 
 
@@ -136,7 +138,7 @@ def make_student(app, make_cohort):
                               student_id, accounts.initial_password(passport_no)),
                           must_change_password=must_change)
         if password:
-            account.password_hash = accounts.generate_password_hash(password)
+            account.password_hash = accounts.hash_password(password)
             account.initial_password_digest = None
         student = Student(account=account, student_id=student_id, name=name, cohort=cohort,
                           school=school_named(school), **details)
@@ -153,7 +155,7 @@ def make_account(app):
               **extra) -> Account:
         account = Account(username=username, role=role, office=office(office_code) if office_code else None,
                           school=school_named(school) if school else None,
-                          password_hash=accounts.generate_password_hash(password), **extra)
+                          password_hash=accounts.hash_password(password), **extra)
         db.session.add(account)
         db.session.commit()
         return account
@@ -168,10 +170,13 @@ def log_in(client, account: Account) -> None:
         session["_fresh"] = True
 
 
-def audit_count(action: str | None = None) -> int:
+def audit_count(action: str | None = None, *, by_people: bool = False) -> int:
+    """How many audit events (of one action); `by_people` leaves out the system's (automatic steps)."""
     query = select(func.count()).select_from(AuditEvent)
     if action:
         query = query.where(AuditEvent.action == action)
+    if by_people:
+        query = query.where(AuditEvent.actor_id.is_not(None))
     return db.session.scalar(query)
 
 

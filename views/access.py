@@ -7,8 +7,10 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from clearance import permissions
 from models import Role
 
 
@@ -51,3 +53,18 @@ def int_arg(value: str | None) -> int | None:
     """A small whole number typed into a URL or form, or None (never "²", never too large for a database)."""
     value = (value or "").strip()
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
+
+
+# The header's links: (endpoint, label, who may follow it), decided by clearance.permissions.
+NAVIGATION = (
+    ("admin.home", _l("Administration"), permissions.administers),
+    ("staff.queue", _l("Office queue"), permissions.works_office_queue),
+    ("desk.scan", _l("Certificate desk"), permissions.works_desk),
+)
+
+
+def navigation(account) -> list[tuple[str, str]]:
+    """The header's links for this account: (endpoint, label)."""
+    if not account.is_authenticated:
+        return []
+    return [(endpoint, str(label)) for endpoint, label, may in NAVIGATION if may(account)]

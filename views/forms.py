@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+import clearance
 
 
 class EmptyForm(FlaskForm):
@@ -16,13 +18,18 @@ class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("Give a reason.")), Length(max=500)])
 
 
-def _yuan_and_fen(_form, field) -> None:
-    amount = field.data
-    if amount is not None and (not amount.is_finite() or amount < 0 or amount > 99999999 or amount != round(amount, 2)):
-        raise ValidationError(_l("Give an amount of 0 or more with at most 2 decimals, e.g. 35.50."))
+class AmountField(StringField):
+    """Yuan as typed, read by the one amount rule (clearance.amounts): `data` is a Decimal, or None when empty."""
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            self.data = clearance.parse_amount(valuelist[0] if valuelist else "")
+        except clearance.Refused as refused:
+            self.data = None
+            raise ValueError(str(refused)) from None
 
 
 class HoldForm(FlaskForm):
-    amount = DecimalField(_l("Amount owed (¥, optional)"), validators=[Optional(), _yuan_and_fen])
+    amount = AmountField(_l("Amount owed (¥, optional)"))
     reason = StringField(_l("Reason (the student sees it)"),
                          validators=[DataRequired(message=_l("Give a reason.")), Length(max=300)])

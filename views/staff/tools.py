@@ -1,6 +1,7 @@
-"""An office's tools for many students: hold lists, bulk clearing, and the counter. Routes on the staff blueprint.
+"""An office's tools for many students: hold lists, bulk clearing, and the counter.
 
-The rules are in clearance.bulk; these views read the request, call it, and render. A preview
+reading.py reads the lists, clearance.bulk applies the rules; these views read the request, call
+them, and render. A preview
 writes nothing; its confirm carries the input back in the form (several workers, maybe several
 servers: nothing is kept in memory or on disk between the two) and reads everything again.
 """
@@ -20,22 +21,19 @@ from werkzeug.exceptions import Forbidden, NotFound
 import clearance
 from clearance import bulk
 from database import db, write_transaction
-from importing import ImportRefused
 from models import Office, Step
+from reading import MAX_LIST_BYTES, ImportRefused, ids_from_file, read_list_file, read_table, student_numbers
 from views.access import int_arg
 from views.staff import bp, current_office, office_args, office_workers, scoped_student
 
 ENCODINGS = ("utf-8", "gb18030")
+HOLD_COLUMNS = ("student_id", "amount", "reason")
 LIST_SUFFIXES = (".csv", ".txt")
-
-
-def _steps(office: Office) -> list[Step]:
-    return [step for step in office.steps if not step.retired]
 
 
 def _chosen_step(office: Office) -> Step | None:
     """The office's active step named by ?step= (default: the first); another office's step is forbidden."""
-    steps = _steps(office)
+    steps = clearance.active_steps(office)
     wanted = request.values.get("step", "")
     if not wanted:
         return steps[0] if steps else None
@@ -75,7 +73,7 @@ def _new_upload() -> Upload:
     if not file.filename.lower().endswith(LIST_SUFFIXES):
         raise ImportRefused(_("%(name)s is not a CSV file: save the list from Excel as CSV UTF-8 (comma delimited).",
                               name=file.filename))
-    return Upload(file.read(bulk.MAX_LIST_BYTES + 1), encoding, file.filename[:200])
+    return Upload(file.read(MAX_LIST_BYTES + 1), encoding, file.filename[:200])
 
 
 def _carried_upload() -> Upload:
@@ -100,18 +98,24 @@ def holds_upload():
         upload = _carried_upload() if confirming else _new_upload()
         if confirming:
             return _place_holds(office, upload)
-        plan = bulk.plan_hold_list(upload.data, upload.encoding, office, current_user)
+        plan = _plan_holds(upload, office)
     except ImportRefused as refused:
         flash(_("The file was refused, nothing was placed: %(why)s", why=refused), "error")
         return _page("staff/holds_upload.html", office, plan=None, upload=None)
     return _page("staff/holds_upload.html", office, plan=plan, upload=upload)
 
 
+def _plan_holds(upload: Upload, office: Office) -> bulk.HoldList:
+    """Read the uploaded list and check it against the rules; writes nothing."""
+    table = read_table(read_list_file(upload.data, upload.encoding), HOLD_COLUMNS, ignore_unknown=True)
+    return bulk.plan_hold_list(table.rows, office, current_user, table.errors, table.ignored_columns)
+
+
 def _place_holds(office: Office, upload: Upload):
     """Check the list again under the write lock and place all of it, or nothing."""
     try:
         with write_transaction():
-            plan = bulk.plan_hold_list(upload.data, upload.encoding, office, current_user)
+            plan = _plan_holds(upload, office)
             placed = bulk.place_hold_list(plan, office, current_user, upload.filename) if plan.ok else 0
     except clearance.Refused as refused:
         flash(_("Nothing was placed: %(why)s", why=refused), "error")
@@ -133,8 +137,8 @@ def _submitted_numbers() -> tuple[list[str], int]:
     if file is not None and file.filename:
         if file.filename.lower().endswith((".xlsx", ".xls")):
             raise ImportRefused(_("This is an Excel workbook: save it as CSV, or copy the column and paste it."))
-        text += "\n" + bulk.ids_from_file(file.read(bulk.MAX_LIST_BYTES + 1))
-    return bulk.student_numbers(text)
+        text += "\n" + ids_from_file(file.read(MAX_LIST_BYTES + 1))
+    return student_numbers(text)
 
 
 @bp.route("/bulk-clear", methods=["GET", "POST"])
@@ -142,10 +146,10 @@ def _submitted_numbers() -> tuple[list[str], int]:
 def bulk_clear():
     office = current_office()
     step = _chosen_step(office)
-    page = {"steps": _steps(office), "step": step, "plan": None, "result": None, "typed": ""}
+    page = {"steps": clearance.active_steps(office), "step": step, "plan": None, "result": None, "typed": ""}
     if request.method == "GET" or step is None:
         return _page("staff/bulk_clear.html", office, **page)
-    page["typed"] = request.form.get("ids", "")[:bulk.MAX_LIST_BYTES]
+    page["typed"] = request.form.get("ids", "")[:MAX_LIST_BYTES]
     try:
         numbers, repeated = _submitted_numbers()
     except ImportRefused as refused:
@@ -156,9 +160,8 @@ def bulk_clear():
         return _page("staff/bulk_clear.html", office, **page)
     if request.form.get("stage") == "confirm":
         repeated = int_arg(request.form.get("repeated")) or 0  # counted at the preview, before deduplication
-        with write_transaction():
-            plan = bulk.plan_bulk_clear(numbers, step, current_user, repeated)  # again, under the write lock
-            page["result"] = bulk.clear_many(plan, current_user)
+        with write_transaction():  # judged again under the lock: the result says what was done
+            page["result"] = bulk.clear_many(numbers, step, current_user, repeated)
     else:
         page["plan"] = bulk.plan_bulk_clear(numbers, step, current_user, repeated)
     return _page("staff/bulk_clear.html", office, **page)
@@ -183,7 +186,7 @@ def counter():
     office = current_office()
     number = request.args.get("id", "").strip()[:64]
     student, problem = _counter_student(number) if number else (None, "")
-    rows = bulk.office_step_views(student, office) if student else []
+    rows = bulk.office_step_views(student, office, current_user) if student else []
     clearable = next(((view, entry) for view, entry in rows if entry.outcome == bulk.Outcome.CLEARED), None)
     return _page("staff/counter.html", office, number=number, student=student, problem=problem, rows=rows,
                  clearable=clearable[1] if clearable else None, clearable_step=clearable[0].step if clearable else None)
