@@ -1,5 +1,5 @@
 """The data model: SQLAlchemy 2.0 typed models. No behaviour here beyond small derived properties;
-the rules live in clearance.py."""
+the rules live in clearance/ (docs/RULES.md)."""
 
 from __future__ import annotations
 
