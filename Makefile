@@ -25,6 +25,7 @@ run: $(VENV)/.installed
 ## test: install what the tests need (Debian packages too, when root) and run the whole suite
 test: $(VENV)/.installed system-packages
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 ## system-packages: Chromium, the CJK font, poppler and zbar for the browser and PDF tests

@@ -26,14 +26,55 @@ from models import Account, Office, Role, School
 
 MIN_PASSWORD_LENGTH = 8
 # The most common passwords of eight or more characters, from public breach lists: refused outright.
-COMMON_PASSWORDS = frozenset({
-    "password", "password1", "password123", "passw0rd", "12345678", "123456789", "1234567890", "0123456789",
-    "87654321", "11111111", "00000000", "88888888", "66666666", "12341234", "11223344", "qwertyui",
-    "qwertyuiop", "qwerty123", "1q2w3e4r", "1qaz2wsx", "zaq12wsx", "abcd1234", "abc12345", "iloveyou",
-    "sunshine", "princess", "football", "baseball", "welcome1", "welcome123", "admin123", "administrator",
-    "letmein1", "trustno1", "superman", "michelle", "aa123456", "a1234567", "asdfghjk", "asdf1234",
-    "zxcvbnm1", "woaini1314", "5201314520", "computer", "internet",
-})
+COMMON_PASSWORDS = frozenset(
+    {
+        "password",
+        "password1",
+        "password123",
+        "passw0rd",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "0123456789",
+        "87654321",
+        "11111111",
+        "00000000",
+        "88888888",
+        "66666666",
+        "12341234",
+        "11223344",
+        "qwertyui",
+        "qwertyuiop",
+        "qwerty123",
+        "1q2w3e4r",
+        "1qaz2wsx",
+        "zaq12wsx",
+        "abcd1234",
+        "abc12345",
+        "iloveyou",
+        "sunshine",
+        "princess",
+        "football",
+        "baseball",
+        "welcome1",
+        "welcome123",
+        "admin123",
+        "administrator",
+        "letmein1",
+        "trustno1",
+        "superman",
+        "michelle",
+        "aa123456",
+        "a1234567",
+        "asdfghjk",
+        "asdf1234",
+        "zxcvbnm1",
+        "woaini1314",
+        "5201314520",
+        "computer",
+        "internet",
+    }
+)
 USERNAME = re.compile(r"[A-Za-z0-9._-]{2,64}")
 # Hashes to compare against when there is no password hash, one per method, so timing does not tell.
 _DUMMY_HASHES: dict[str, str] = {}
@@ -114,11 +155,7 @@ def authenticate(username: str, password: str) -> Account | None:
 
 def _count_failure(account: Account) -> None:
     """Add one failure atomically (workers may race) and lock at the limit."""
-    db.session.execute(
-        update(Account)
-        .where(Account.id == account.id)
-        .values(failed_logins=Account.failed_logins + 1)
-    )
+    db.session.execute(update(Account).where(Account.id == account.id).values(failed_logins=Account.failed_logins + 1))
     db.session.refresh(account)
     why = "disabled" if account.disabled else "locked" if is_locked(account) else "wrong password"
     audit.record("login.failed", account, student_id=_student_id(account), reason=why)
@@ -239,8 +276,15 @@ def create_account(
         raise AccountError(f"the user name {username!r} is already taken")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
-    account = Account(username=username, role=role, office=office, school=school, display_name=display_name,
-                      password_hash=hash_password(password), must_change_password=must_change)
+    account = Account(
+        username=username,
+        role=role,
+        office=office,
+        school=school,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        must_change_password=must_change,
+    )
     db.session.add(account)
     db.session.flush()
     scope = ", ".join(filter(None, [office.code if office else "", school.name if school else ""]))
@@ -271,7 +315,8 @@ def update_account(account: Account, changes: dict, actor: Account) -> None:
 
 
 def _account_summary(account: Account) -> str:
-    scope = ", ".join(filter(None, [account.office.code if account.office else "",
-                                    account.school.name if account.school else ""]))
+    scope = ", ".join(
+        filter(None, [account.office.code if account.office else "", account.school.name if account.school else ""])
+    )
     state = "disabled" if account.disabled else "active"
     return f"{account.role.value} {scope} {state} {account.display_name}".strip()

@@ -110,21 +110,37 @@ def _init_templates(app: Flask) -> None:
     from clearance.status import mode_label
     from views.access import navigation
 
-    app.jinja_env.globals.update(office_title=office_title, navigation=navigation, shown_name=shown_name,
-                                 mode_label=mode_label, role_label=role_label, is_student=is_student,
-                                 administers=administers)
+    app.jinja_env.globals.update(
+        office_title=office_title,
+        navigation=navigation,
+        shown_name=shown_name,
+        mode_label=mode_label,
+        role_label=role_label,
+        is_student=is_student,
+        administers=administers,
+    )
 
     @app.context_processor
     def university():
-        keys = ("UNIVERSITY_NAME_EN", "UNIVERSITY_NAME_ZH", "SCHOOL_NAME_EN", "SCHOOL_NAME_ZH",
-                "HELP_DESK_EN", "HELP_DESK_ZH", "HELP_PHONE", "HELP_MOBILE")
+        keys = (
+            "UNIVERSITY_NAME_EN",
+            "UNIVERSITY_NAME_ZH",
+            "SCHOOL_NAME_EN",
+            "SCHOOL_NAME_ZH",
+            "HELP_DESK_EN",
+            "HELP_DESK_ZH",
+            "HELP_PHONE",
+            "HELP_MOBILE",
+        )
         language = "zh-Hans" if str(get_locale()).startswith("zh") else "en"
         return {"site": {key.lower(): app.config[key] for key in keys}, "page_language": language}
 
 
 ERROR_PAGES = {
-    "csrf": (_l("Please try again"),
-          _l("The form expired or came from elsewhere. Nothing was changed; reload the page and send it again.")),
+    "csrf": (
+        _l("Please try again"),
+        _l("The form expired or came from elsewhere. Nothing was changed; reload the page and send it again."),
+    ),
     400: (_l("Not understood"), _l("The request held something this site does not accept. Nothing was changed.")),
     403: (_l("Not allowed"), _l("This page is not open to your account.")),
     404: (_l("Not found"), _l("There is no such page.")),

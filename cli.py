@@ -48,16 +48,17 @@ def _add_demo() -> None:
         plan = importing.plan_import(SEED_FILE.read_bytes())
         _stop_on_errors(plan)
         result = importing.apply_import(plan, None, "demo")
-        logins = seeding.ensure_demo_accounts(
-            lambda *args: accounts.create_account(*args, actor=None))
+        logins = seeding.ensure_demo_accounts(lambda *args: accounts.create_account(*args, actor=None))
     click.echo(f"Demo: {result.added} students added, {result.updated} updated.\n")
     click.echo("Demo logins (user name / password):")
     for username, password, what in logins:
         click.echo(f"  {username:<15} {password:<22} {what}")
     click.echo("Demo students (student ID / initial password = last 6 passport digits):")
     for row in _sample_students():
-        click.echo(f"  {row['student_id']:<15} {accounts.initial_password(row['passport_no']):<22} "
-                   f"{row['name']} ({row['cohort']}{', owes library fees' if _owes(row) else ''})")
+        click.echo(
+            f"  {row['student_id']:<15} {accounts.initial_password(row['passport_no']):<22} "
+            f"{row['name']} ({row['cohort']}{', owes library fees' if _owes(row) else ''})"
+        )
 
 
 def _sample_students() -> list[dict]:
@@ -98,12 +99,22 @@ def _parse_day(_ctx, _param, value: str | None) -> date | None:
 @click.option("--certificate-hours", default="", help="e.g. 08:30-16:00")
 @click.option("--certificate-place", default="", help="Where the certificates are handed over.")
 @click.option("--documents", help="Documents handed over (default from the kind).")
-def create_cohort(code, name_en, name_zh, kind, opens, closes, certificate_day, certificate_hours,
-                  certificate_place, documents) -> None:
+def create_cohort(
+    code, name_en, name_zh, kind, opens, closes, certificate_day, certificate_hours, certificate_place, documents
+) -> None:
     """Create a cohort of eligible students (its window and certificate day)."""
-    values = {"code": code, "name_en": name_en, "name_zh": name_zh, "kind": CohortKind(kind), "opens_on": opens,
-              "closes_on": closes, "certificate_day": certificate_day, "certificate_hours": certificate_hours,
-              "certificate_place": certificate_place, "documents": documents or seeding.documents_for(CohortKind(kind))}
+    values = {
+        "code": code,
+        "name_en": name_en,
+        "name_zh": name_zh,
+        "kind": CohortKind(kind),
+        "opens_on": opens,
+        "closes_on": closes,
+        "certificate_day": certificate_day,
+        "certificate_hours": certificate_hours,
+        "certificate_place": certificate_place,
+        "documents": documents or seeding.documents_for(CohortKind(kind)),
+    }
     try:
         with write_transaction():
             save_cohort(None, values, None, actor_label="cli")
@@ -122,12 +133,15 @@ def import_students(file: Path, dry_run: bool, encoding: str) -> None:
         plan = importing.plan_import(file.read_bytes(), encoding)
     except importing.ImportRefused as refused:
         raise click.ClickException(f"the file was refused: {refused}") from None
-    click.echo(f"{len(plan.to_add)} to add, {len(plan.to_update)} to update, {plan.unchanged} unchanged, "
-               f"{len(plan.errors)} refused; {len(plan.holds_to_place)} library holds to place"
-               + (f"; new schools: {', '.join(plan.new_schools)}" if plan.new_schools else ""))
+    click.echo(
+        f"{len(plan.to_add)} to add, {len(plan.to_update)} to update, {plan.unchanged} unchanged, "
+        f"{len(plan.errors)} refused; {len(plan.holds_to_place)} library holds to place"
+        + (f"; new schools: {', '.join(plan.new_schools)}" if plan.new_schools else "")
+    )
     for row in plan.holds_not_replaced:
-        click.echo(f"  line {row.line}: library hold for {row.values['student_id']} was released by staff; "
-                   "not placed again")
+        click.echo(
+            f"  line {row.line}: library hold for {row.values['student_id']} was released by staff; not placed again"
+        )
     _stop_on_errors(plan)
     if dry_run:
         click.echo("Dry run: nothing was written.")

@@ -69,9 +69,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         _generate_missing_keys(app)
     else:
         app.config.update(test_config)
-    app.config.setdefault(
-        "DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'leaving.sqlite3'}"
-    )
+    app.config.setdefault("DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'leaving.sqlite3'}")
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     # Served over HTTPS: session cookies never travel in clear text.
     app.config.setdefault("SESSION_COOKIE_SECURE", app.config["PUBLIC_BASE_URL"].startswith("https://"))

@@ -41,15 +41,29 @@ class Scope:
     @property
     def label(self) -> str:
         """What the audit log records as the export's subject."""
-        named = self.cohort.code if self.cohort else self.school.name if self.school else \
-            self.office.code if self.office else ""
+        named = (
+            self.cohort.code
+            if self.cohort
+            else self.school.name
+            if self.school
+            else self.office.code
+            if self.office
+            else ""
+        )
         return f"{self.kind}:{named}" if named else self.kind
 
     @property
     def filename(self) -> str:
         """A safe ASCII file name that says what and when."""
-        part = self.cohort.code if self.cohort else f"{self.school.id}" if self.school else \
-            self.office.code if self.office else ""
+        part = (
+            self.cohort.code
+            if self.cohort
+            else f"{self.school.id}"
+            if self.school
+            else self.office.code
+            if self.office
+            else ""
+        )
         slug = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{self.kind}-{part}" if part else self.kind).strip("-")
         return f"progress-{slug}-{local(utcnow()):%Y%m%d-%H%M}.csv"
 
@@ -99,8 +113,17 @@ def _progress(scope: Scope, zone: ZoneInfo) -> tuple[list[Step], dict[int, dict[
 def _students(scope: Scope):
     """Students in scope with their cohort, school, current form and hand-over, by student ID."""
     query = (
-        select(Student.id, Student.student_id, Student.name, Student.name_zh, Cohort.code, School.name,
-               Student.nationality, FormVersion.serial, Handover.handed_over_at)
+        select(
+            Student.id,
+            Student.student_id,
+            Student.name,
+            Student.name_zh,
+            Cohort.code,
+            School.name,
+            Student.nationality,
+            FormVersion.serial,
+            Handover.handed_over_at,
+        )
         .join(Cohort, Cohort.id == Student.cohort_id)
         .join(School, School.id == Student.school_id)
         .outerjoin(FormVersion, (FormVersion.student_id == Student.id) & FormVersion.voided_at.is_(None))
@@ -115,9 +138,11 @@ def progress_rows(scope: Scope) -> Iterable[list[str]]:
     """The header, then one row per student in scope."""
     zone = university_zone()
     steps, by_student = _progress(scope, zone)
-    yield STUDENT_COLUMNS + [
-        f"{step.office.code} {step.title_en} {part}" for step in steps for part in ("status", "date")
-    ] + END_COLUMNS
+    yield (
+        STUDENT_COLUMNS
+        + [f"{step.office.code} {step.title_en} {part}" for step in steps for part in ("status", "date")]
+        + END_COLUMNS
+    )
     for student_id, *details, serial, handed_at in _students(scope):
         statuses = by_student.get(student_id, {})
         cells = list(details)

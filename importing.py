@@ -26,8 +26,16 @@ __all__ = ["ENCODINGS", "ImportPlan", "ImportRefused", "ImportResult", "RowError
 REQUIRED_COLUMNS = ("student_id", "name", "passport_no", "cohort", "school")
 OPTIONAL_COLUMNS = ("name_zh", "programme", "nationality", "email", "library_fees_owed")
 MAX_LENGTHS = {
-    "student_id": 32, "name": 200, "passport_no": 40, "cohort": 32, "school": 200,
-    "name_zh": 100, "programme": 200, "nationality": 100, "email": 200, "library_fees_owed": 20,
+    "student_id": 32,
+    "name": 200,
+    "passport_no": 40,
+    "cohort": 32,
+    "school": 200,
+    "name_zh": 100,
+    "programme": 200,
+    "nationality": 100,
+    "email": 200,
+    "library_fees_owed": 20,
 }
 DETAIL_FIELDS = ("name", "name_zh", "programme", "nationality", "email")
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
@@ -76,8 +84,11 @@ def read_rows(text: str) -> tuple[list[StudentRow], list[RowError]]:
 
 
 def _row_problems(values: dict[str, str], seen: dict[str, int], line: int) -> tuple[list[str], Decimal | None]:
-    problems = [f"{name} is longer than {limit} characters" for name, limit in MAX_LENGTHS.items()
-                if len(values.get(name, "")) > limit]
+    problems = [
+        f"{name} is longer than {limit} characters"
+        for name, limit in MAX_LENGTHS.items()
+        if len(values.get(name, "")) > limit
+    ]
     problems += [f"{name} is empty" for name in REQUIRED_COLUMNS if not values.get(name)]
     student_id = values.get("student_id", "")
     if student_id and not STUDENT_ID.fullmatch(student_id):
@@ -102,8 +113,9 @@ def plan_import(data: bytes, encoding: str = "utf-8") -> ImportPlan:
     schools = {s.name: s for s in db.session.scalars(select(School))}
     students = {s.student_id: s for s in db.session.scalars(select(Student))}
     students_by_lower = {number.lower(): number for number in students}
-    other_accounts = {name.lower() for name in db.session.scalars(
-        select(Account.username).where(Account.role != Role.STUDENT))}
+    other_accounts = {
+        name.lower() for name in db.session.scalars(select(Account.username).where(Account.role != Role.STUDENT))
+    }
     released_import_holds, open_import_holds = _import_holds()
     for row in rows:
         values = row.values
@@ -115,8 +127,13 @@ def plan_import(data: bytes, encoding: str = "utf-8") -> ImportPlan:
             continue
         same_but_case = students_by_lower.get(values["student_id"].lower())
         if same_but_case and same_but_case != values["student_id"]:
-            plan.errors.append(RowError(row.line, f"student_id {values['student_id']} differs only in case from "
-                                                  f"the existing student {same_but_case}: use the same spelling"))
+            plan.errors.append(
+                RowError(
+                    row.line,
+                    f"student_id {values['student_id']} differs only in case from "
+                    f"the existing student {same_but_case}: use the same spelling",
+                )
+            )
             continue
         if values["school"] not in schools and values["school"] not in plan.new_schools:
             plan.new_schools.append(values["school"])
@@ -141,8 +158,11 @@ def plan_import(data: bytes, encoding: str = "utf-8") -> ImportPlan:
 
 def _import_holds() -> tuple[set[int], set[int]]:
     """Students with a released, and with an open, library hold placed by an import."""
-    query = select(Hold.student_id, Hold.released_at).join(Office).where(
-        Office.code == "LIB", Hold.source == HoldSource.IMPORT)
+    query = (
+        select(Hold.student_id, Hold.released_at)
+        .join(Office)
+        .where(Office.code == "LIB", Hold.source == HoldSource.IMPORT)
+    )
     released, still_open = set(), set()
     for student_id, released_at in db.session.execute(query):
         (released if released_at else still_open).add(student_id)
@@ -150,8 +170,9 @@ def _import_holds() -> tuple[set[int], set[int]]:
 
 
 def _changes(student: Student, values: dict[str, str], cohorts: dict[str, Cohort]) -> dict:
-    changes = {name: (getattr(student, name), values[name]) for name in DETAIL_FIELDS
-               if getattr(student, name) != values[name]}
+    changes = {
+        name: (getattr(student, name), values[name]) for name in DETAIL_FIELDS if getattr(student, name) != values[name]
+    }
     if student.cohort_id != cohorts[values["cohort"]].id:
         changes["cohort"] = (student.cohort.code, values["cohort"])
     if student.school.name != values["school"]:
@@ -185,21 +206,42 @@ def apply_import(plan: ImportPlan, actor: Account | None, source: str) -> Import
     cohorts = {c.code: c.id for c in db.session.scalars(select(Cohort))}
     schools = _ensure_schools(plan)
     added = _add_students(plan.to_add, cohorts, schools, now)
-    events = [audit.entry("student.imported", actor, actor_label=actor_label, at=now, student_id=student_id,
-                          subject=row.values["student_id"], after=f"{row.values['cohort']}, {row.values['school']}",
-                          reason=source)
-              for row, student_id in zip(plan.to_add, added, strict=True)]
+    events = [
+        audit.entry(
+            "student.imported",
+            actor,
+            actor_label=actor_label,
+            at=now,
+            student_id=student_id,
+            subject=row.values["student_id"],
+            after=f"{row.values['cohort']}, {row.values['school']}",
+            reason=source,
+        )
+        for row, student_id in zip(plan.to_add, added, strict=True)
+    ]
     for row, student, changes in plan.to_update:
         _update_student(student, row.values, changes, cohorts, schools)
-        events.append(audit.entry("student.updated", actor, actor_label=actor_label, at=now, student_id=student.id,
-                                  subject=row.values["student_id"], reason=source,
-                                  before="; ".join(f"{k}: {old}" for k, (old, _new) in changes.items()),
-                                  after="; ".join(f"{k}: {new}" for k, (_old, new) in changes.items())))
+        events.append(
+            audit.entry(
+                "student.updated",
+                actor,
+                actor_label=actor_label,
+                at=now,
+                student_id=student.id,
+                subject=row.values["student_id"],
+                reason=source,
+                before="; ".join(f"{k}: {old}" for k, (old, _new) in changes.items()),
+                after="; ".join(f"{k}: {new}" for k, (_old, new) in changes.items()),
+            )
+        )
     audit.record_many(events)
     ids_by_number = dict(zip((row.values["student_id"] for row in plan.to_add), added, strict=True))
     ids_by_number.update({student.student_id: student.id for _row, student, _c in plan.to_update})
-    ids_by_number.update(_ids_of(row.values["student_id"] for row in plan.holds_to_place
-                                 if row.values["student_id"] not in ids_by_number))
+    ids_by_number.update(
+        _ids_of(
+            row.values["student_id"] for row in plan.holds_to_place if row.values["student_id"] not in ids_by_number
+        )
+    )
     placed = _place_fee_holds(plan.holds_to_place, ids_by_number, actor, actor_label)
     every_id = sorted(set(ids_by_number.values()) | set(plan.unchanged_ids))
     touch(every_id, f"import ({source})", actor)  # automatic steps and forms follow before commit
@@ -218,20 +260,39 @@ def _add_students(rows: list[StudentRow], cohorts, schools, now) -> list[int]:
         return []
     account_ids = db.session.scalars(
         insert(Account).returning(Account.id, sort_by_parameter_order=True),
-        [{"username": row.values["student_id"], "role": Role.STUDENT, "display_name": row.values["name"],
-          "must_change_password": True, "created_at": now, "failed_logins": 0, "session_generation": 0,
-          "disabled": False,
-          "initial_password_digest": initial_password_digest(
-              row.values["student_id"], initial_password(row.values["passport_no"]))}
-         for row in rows],
+        [
+            {
+                "username": row.values["student_id"],
+                "role": Role.STUDENT,
+                "display_name": row.values["name"],
+                "must_change_password": True,
+                "created_at": now,
+                "failed_logins": 0,
+                "session_generation": 0,
+                "disabled": False,
+                "initial_password_digest": initial_password_digest(
+                    row.values["student_id"], initial_password(row.values["passport_no"])
+                ),
+            }
+            for row in rows
+        ],
     ).all()
     return db.session.scalars(
         insert(Student).returning(Student.id, sort_by_parameter_order=True),
-        [{"account_id": account_id, "student_id": row.values["student_id"], "cohort_id": cohorts[row.values["cohort"]],
-          "school_id": schools[row.values["school"]], "created_at": now, "updated_at": now,
-          "search_key": student_search_key(row.values["name"], row.values["name_zh"]),
-          "window_extension_reason": "", **{name: row.values[name] for name in DETAIL_FIELDS}}
-         for row, account_id in zip(rows, account_ids, strict=True)],
+        [
+            {
+                "account_id": account_id,
+                "student_id": row.values["student_id"],
+                "cohort_id": cohorts[row.values["cohort"]],
+                "school_id": schools[row.values["school"]],
+                "created_at": now,
+                "updated_at": now,
+                "search_key": student_search_key(row.values["name"], row.values["name_zh"]),
+                "window_extension_reason": "",
+                **{name: row.values[name] for name in DETAIL_FIELDS},
+            }
+            for row, account_id in zip(rows, account_ids, strict=True)
+        ],
     ).all()
 
 
@@ -243,7 +304,8 @@ def _update_student(student: Student, values, changes, cohorts, schools) -> None
     student.account.display_name = values["name"]
     if "initial password" in changes:
         student.account.initial_password_digest = initial_password_digest(
-            values["student_id"], initial_password(values["passport_no"]))
+            values["student_id"], initial_password(values["passport_no"])
+        )
 
 
 def _ids_of(student_numbers) -> dict[str, int]:

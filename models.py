@@ -221,8 +221,9 @@ class Student(db.Model):
 
 
 # Letters that Unicode does not decompose into a base letter and an accent.
-_UNDECOMPOSED = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "ß": "ss", "æ": "ae",
-                               "œ": "oe", "ı": "i", "ħ": "h"})
+_UNDECOMPOSED = str.maketrans(
+    {"ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i", "ħ": "h"}
+)
 
 
 def fold(text: str) -> str:
@@ -292,8 +293,15 @@ class FormVersion(db.Model):
 
     __tablename__ = "form_versions"
     # At most one current version per student, enforced by the database itself (both dialects).
-    __table_args__ = (Index("uq_form_versions_current", "student_id", unique=True,
-                            sqlite_where=text("voided_at IS NULL"), postgresql_where=text("voided_at IS NULL")),)
+    __table_args__ = (
+        Index(
+            "uq_form_versions_current",
+            "student_id",
+            unique=True,
+            sqlite_where=text("voided_at IS NULL"),
+            postgresql_where=text("voided_at IS NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
     serial: Mapped[str] = mapped_column(String(32), unique=True)

@@ -77,8 +77,16 @@ def form_content(student: Student, form: FormVersion, for_pdf: bool = False) -> 
     # Only the image this output needs: each costs several milliseconds.
     image = qr.png_data_uri(scale=4, border=2) if for_pdf else qr.svg_data_uri(scale=4, border=2)
     name_zh = student.name_zh if student.name_zh and printable(student.name_zh) else ""
-    return FormContent(student=student, form=form, rows=checklist(student), code=display_code(form), url=url,
-                       qr_image=image, printed_at=utcnow(), name_zh=name_zh)
+    return FormContent(
+        student=student,
+        form=form,
+        rows=checklist(student),
+        code=display_code(form),
+        url=url,
+        qr_image=image,
+        printed_at=utcnow(),
+        name_zh=name_zh,
+    )
 
 
 @cache

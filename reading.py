@@ -61,8 +61,14 @@ def decode(data: bytes, encoding: str = "utf-8") -> str:
     return text
 
 
-def read_table(text: str, required: Sequence[str], optional: Sequence[str] = (), *,
-               ignore_unknown: bool = False, id_column: str = "student_id") -> Table:
+def read_table(
+    text: str,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+    *,
+    ignore_unknown: bool = False,
+    id_column: str = "student_id",
+) -> Table:
     """Check the header (line 1), then read every non-empty row with its line number.
 
     A row whose ID Excel turned into scientific notation is an error, with the advice to fix it.
@@ -112,8 +118,9 @@ def _check_header(columns: list[str], required: Sequence[str], optional: Sequenc
 def scientific_problem(number: str) -> str:
     """Advice when Excel turned an ID into scientific notation, else empty."""
     if SCIENTIFIC.fullmatch(number):
-        return (f"student_id {number} is in scientific notation: format the column as Text in Excel "
-                "and copy the IDs again")
+        return (
+            f"student_id {number} is in scientific notation: format the column as Text in Excel and copy the IDs again"
+        )
     return ""
 
 
@@ -133,11 +140,16 @@ def read_list_file(data: bytes, encoding: str = "utf-8") -> str:
     if not data.strip():
         raise ImportRefused(_l("The file is empty."))
     if len(data) > MAX_LIST_BYTES:
-        raise ImportRefused(_l("The file is larger than %(kb)d kB: split it into smaller lists.",
-                               kb=MAX_LIST_BYTES // 1000))
+        raise ImportRefused(
+            _l("The file is larger than %(kb)d kB: split it into smaller lists.", kb=MAX_LIST_BYTES // 1000)
+        )
     if data.startswith(WORKBOOK_MAGIC):
-        raise ImportRefused(_l("This is an Excel workbook, not a CSV file: in Excel choose Save as → "
-                               "CSV UTF-8 (comma delimited), then upload that file."))
+        raise ImportRefused(
+            _l(
+                "This is an Excel workbook, not a CSV file: in Excel choose Save as → "
+                "CSV UTF-8 (comma delimited), then upload that file."
+            )
+        )
     return decode(data, encoding)
 
 
@@ -164,8 +176,13 @@ def student_numbers(text: str) -> tuple[list[str], int]:
     tokens = [token for token in tokens if token and token.lower() not in HEADER_WORDS]
     mangled = [token for token in tokens if SCIENTIFIC.fullmatch(token)]
     if mangled:  # Excel rounded the whole column: a rounded ID may even match another student
-        raise ImportRefused(_l("%(id)s is in scientific notation: Excel changed the IDs. Format the column as Text, "
-                               "type or copy the IDs again, then paste them.", id=mangled[0]))
+        raise ImportRefused(
+            _l(
+                "%(id)s is in scientific notation: Excel changed the IDs. Format the column as Text, "
+                "type or copy the IDs again, then paste them.",
+                id=mangled[0],
+            )
+        )
     numbers = list(dict.fromkeys(tokens))
     if len(numbers) > MAX_IDS:
         raise ImportRefused(_l("At most %(n)d IDs at a time: split the list.", n=MAX_IDS))

@@ -16,49 +16,111 @@ from models import Account, Cohort, CohortKind, Office, Role, School, Step, Step
 
 STANDARD_OFFICES = [
     # code, English, Chinese, location, hours, phone, instructions
-    ("LIB", "Library", "图书馆", "Library, ground floor, circulation desk (Chashan campus)",
-     "Mon–Fri 8:00–21:00, Sat–Sun 8:30–17:00", "0577-86689602",
-     "Return every book you borrowed. Fees can be paid at the circulation desk by card or WeChat Pay."),
-    ("DORM", "Student Housing", "学生公寓管理中心", "International Student Apartments, Building 5, room 101",
-     "Mon–Fri 8:30–11:30, 14:00–17:00", "0577-86689715",
-     "Empty and clean your room first; staff inspect it with you and take back the keys."),
-    ("FIN", "Finance Office", "计划财务处", "Administration Building, 2nd floor, room 208",
-     "Mon–Fri 8:30–11:30, 14:00–17:00", "0577-86689130",
-     "Tuition and accommodation fees must be paid in full. You only need to go there if this step is blocked."),
-    ("CARD", "Campus Card Centre", "校园卡管理中心", "Student Service Centre, ground floor, window 3",
-     "Mon–Fri 8:30–16:30", "0577-86689890",
-     "The balance on your card is refunded to your bank account; bring the card itself."),
-    ("INTL", "International Students Office", "留学生管理办公室", "School of International Studies, room 105",
-     "Mon–Fri 8:30–11:30, 14:00–17:00", "0577-86689318",
-     "Residence permit and insurance are checked, and your departure date is recorded."),
-    ("SCHOOL", "School office", "学院办公室", "Your school's office (see the notice board of your school)",
-     "Mon–Fri 8:30–11:30, 14:00–17:00", "0577-86689251",
-     "Your school checks that every other office has cleared you and signs you off."),
+    (
+        "LIB",
+        "Library",
+        "图书馆",
+        "Library, ground floor, circulation desk (Chashan campus)",
+        "Mon–Fri 8:00–21:00, Sat–Sun 8:30–17:00",
+        "0577-86689602",
+        "Return every book you borrowed. Fees can be paid at the circulation desk by card or WeChat Pay.",
+    ),
+    (
+        "DORM",
+        "Student Housing",
+        "学生公寓管理中心",
+        "International Student Apartments, Building 5, room 101",
+        "Mon–Fri 8:30–11:30, 14:00–17:00",
+        "0577-86689715",
+        "Empty and clean your room first; staff inspect it with you and take back the keys.",
+    ),
+    (
+        "FIN",
+        "Finance Office",
+        "计划财务处",
+        "Administration Building, 2nd floor, room 208",
+        "Mon–Fri 8:30–11:30, 14:00–17:00",
+        "0577-86689130",
+        "Tuition and accommodation fees must be paid in full. You only need to go there if this step is blocked.",
+    ),
+    (
+        "CARD",
+        "Campus Card Centre",
+        "校园卡管理中心",
+        "Student Service Centre, ground floor, window 3",
+        "Mon–Fri 8:30–16:30",
+        "0577-86689890",
+        "The balance on your card is refunded to your bank account; bring the card itself.",
+    ),
+    (
+        "INTL",
+        "International Students Office",
+        "留学生管理办公室",
+        "School of International Studies, room 105",
+        "Mon–Fri 8:30–11:30, 14:00–17:00",
+        "0577-86689318",
+        "Residence permit and insurance are checked, and your departure date is recorded.",
+    ),
+    (
+        "SCHOOL",
+        "School office",
+        "学院办公室",
+        "Your school's office (see the notice board of your school)",
+        "Mon–Fri 8:30–11:30, 14:00–17:00",
+        "0577-86689251",
+        "Your school checks that every other office has cleared you and signs you off.",
+    ),
 ]
 
 STANDARD_STEPS = [
     # office, English title, Chinese title, mode, what to bring, prerequisite offices
     ("LIB", "Cancel your library card", "注销借书证", StepMode.SELF_SERVICE, "", ()),
-    ("DORM", "Check out of student housing", "办理退宿手续", StepMode.STAFF,
-     "Room keys, key-deposit receipt", ()),
+    ("DORM", "Check out of student housing", "办理退宿手续", StepMode.STAFF, "Room keys, key-deposit receipt", ()),
     ("FIN", "Fees settled", "结清学费和住宿费", StepMode.AUTOMATIC, "Payment receipts if you paid recently", ()),
     ("CARD", "Return your campus card", "退还校园卡", StepMode.STAFF, "Campus card, bank card for the refund", ()),
-    ("INTL", "Residence permit and departure check", "居留许可及离境登记", StepMode.STAFF,
-     "Passport, residence permit, flight booking if you have one", ()),
-    ("SCHOOL", "School sign-off", "学院审核", StepMode.STAFF, "Student ID card",
-     ("LIB", "DORM", "FIN", "CARD", "INTL")),
+    (
+        "INTL",
+        "Residence permit and departure check",
+        "居留许可及离境登记",
+        StepMode.STAFF,
+        "Passport, residence permit, flight booking if you have one",
+        (),
+    ),
+    (
+        "SCHOOL",
+        "School sign-off",
+        "学院审核",
+        StepMode.STAFF,
+        "Student ID card",
+        ("LIB", "DORM", "FIN", "CARD", "INTL"),
+    ),
 ]
 
 DEMO_COHORTS = [
     # code, English, Chinese, kind, certificate place
     ("UG2011", "2011 undergraduates", "2011级本科生", CohortKind.DEGREE, "Your school's office"),
     ("PG2014", "2014 postgraduates", "2014级研究生", CohortKind.DEGREE, "Your school's office"),
-    ("NDSHORT", "Short-term Chinese language students", "短期汉语进修生", CohortKind.NON_DEGREE,
-     "School of International Studies, room 105"),
-    ("NDCI", "Confucius Institute students", "孔子学院奖学金生", CohortKind.NON_DEGREE,
-     "School of International Studies, room 105"),
-    ("NDLONG", "Long-term Chinese language students", "长期汉语进修生", CohortKind.NON_DEGREE,
-     "School of International Studies, room 105"),
+    (
+        "NDSHORT",
+        "Short-term Chinese language students",
+        "短期汉语进修生",
+        CohortKind.NON_DEGREE,
+        "School of International Studies, room 105",
+    ),
+    (
+        "NDCI",
+        "Confucius Institute students",
+        "孔子学院奖学金生",
+        CohortKind.NON_DEGREE,
+        "School of International Studies, room 105",
+    ),
+    (
+        "NDLONG",
+        "Long-term Chinese language students",
+        "长期汉语进修生",
+        CohortKind.NON_DEGREE,
+        "School of International Studies, room 105",
+    ),
 ]
 
 # user name, role, office code, school name, display name; password: "<user name>-demo"
@@ -89,8 +151,15 @@ def ensure_standard_offices() -> list[str]:
     offices = {o.code: o for o in db.session.scalars(select(Office))}
     for code, name_en, name_zh, location, hours, phone, instructions in STANDARD_OFFICES:
         if code not in offices:
-            offices[code] = Office(code=code, name_en=name_en, name_zh=name_zh, location=location,
-                                   hours=hours, phone=phone, instructions=instructions)
+            offices[code] = Office(
+                code=code,
+                name_en=name_en,
+                name_zh=name_zh,
+                location=location,
+                hours=hours,
+                phone=phone,
+                instructions=instructions,
+            )
             db.session.add(offices[code])
             added.append(f"office {code}")
     db.session.flush()
@@ -98,8 +167,15 @@ def ensure_standard_offices() -> list[str]:
     for position, (code, title_en, title_zh, mode, bring, requires) in enumerate(STANDARD_STEPS, start=1):
         office = offices[code]
         if not office.steps:
-            step = Step(office=office, title_en=title_en, title_zh=title_zh, mode=mode, what_to_bring=bring,
-                        position=position * 10, instructions=office.instructions)
+            step = Step(
+                office=office,
+                title_en=title_en,
+                title_zh=title_zh,
+                mode=mode,
+                what_to_bring=bring,
+                position=position * 10,
+                instructions=office.instructions,
+            )
             step.prerequisites = [steps_by_office[required] for required in requires if required in steps_by_office]
             db.session.add(step)
             added.append(f"step {title_en}")
@@ -116,14 +192,23 @@ def ensure_demo_cohorts(today: date) -> list[Cohort]:
     for code, name_en, name_zh, kind, place in DEMO_COHORTS:
         if code in existing:
             continue
-        cohort = Cohort(code=code, name_en=name_en, name_zh=name_zh, kind=kind,
-                        opens_on=today - timedelta(days=7), closes_on=today + timedelta(days=14),
-                        certificate_day=today + timedelta(days=10), certificate_hours="08:30–16:00",
-                        certificate_place=place, documents=documents_for(kind))
+        cohort = Cohort(
+            code=code,
+            name_en=name_en,
+            name_zh=name_zh,
+            kind=kind,
+            opens_on=today - timedelta(days=7),
+            closes_on=today + timedelta(days=14),
+            certificate_day=today + timedelta(days=10),
+            certificate_hours="08:30–16:00",
+            certificate_place=place,
+            documents=documents_for(kind),
+        )
         db.session.add(cohort)
         existing[code] = cohort
-        audit.record("cohort.created", None, subject=code, after=f"{cohort.opens_on} – {cohort.closes_on}",
-                     reason="demo data")
+        audit.record(
+            "cohort.created", None, subject=code, after=f"{cohort.opens_on} – {cohort.closes_on}", reason="demo data"
+        )
     db.session.flush()
     return [existing[code] for code, *_ in DEMO_COHORTS]
 

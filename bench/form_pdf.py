@@ -39,7 +39,6 @@ def complete_student():
     return student
 
 
-
 def main(rounds: int) -> None:
     import printing
     from clearance import current_form
@@ -56,8 +55,9 @@ def main(rounds: int) -> None:
             # Its own app context, so Flask-Login's cached anonymous user does not leak into the client's requests.
             with app.app_context(), app.test_request_context("/form.pdf"):
                 student = db.session.merge(student)
-                html = printing.render_form_html(printing.form_content(student, current_form(student), for_pdf=True),
-                                                 for_pdf=True)
+                html = printing.render_form_html(
+                    printing.form_content(student, current_form(student), for_pdf=True), for_pdf=True
+                )
 
             def bare():
                 printing.render_pdf(html)

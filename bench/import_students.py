@@ -25,8 +25,10 @@ HEADER = "student_id,name,passport_no,cohort,school,name_zh,programme,nationalit
 
 def generate(count: int, cohort: str) -> bytes:
     """A CSV of `count` new students in twelve schools; one in ten owes library fees."""
-    rows = [f"{2020000000 + n},Student {n},P {n:08d},{cohort},School {n % 12},,,,,{'12.50' if n % 10 == 0 else ''}"
-            for n in range(count)]
+    rows = [
+        f"{2020000000 + n},Student {n},P {n:08d},{cohort},School {n % 12},,,,,{'12.50' if n % 10 == 0 else ''}"
+        for n in range(count)
+    ]
     return "\n".join([HEADER, *rows, ""]).encode()
 
 

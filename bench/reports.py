@@ -38,25 +38,51 @@ def generate(count: int) -> None:
     schools = db.session.scalars(select(School.id)).all()
     db.session.execute(insert(Account), [{"username": f"s{n:06d}", "role": Role.STUDENT} for n in range(count)])
     accounts = db.session.execute(select(Account.username, Account.id).where(Account.role == Role.STUDENT)).all()
-    db.session.execute(insert(Student), [
-        {"account_id": account_id, "student_id": username[1:], "name": f"Student {username}",
-         "cohort_id": rng.choice(cohorts).id, "school_id": rng.choice(schools)} for username, account_id in accounts])
+    db.session.execute(
+        insert(Student),
+        [
+            {
+                "account_id": account_id,
+                "student_id": username[1:],
+                "name": f"Student {username}",
+                "cohort_id": rng.choice(cohorts).id,
+                "school_id": rng.choice(schools),
+            }
+            for username, account_id in accounts
+        ],
+    )
     students = db.session.scalars(select(Student.id)).all()
     steps = db.session.scalars(select(Step).where(Step.mode != "automatic")).all()
-    db.session.execute(insert(StepStatus), [
-        {"student_id": sid, "step_id": step.id, "state": StepState.CLEARED, "actor_kind": ActorKind.STAFF,
-         "changed_at": NOW.replace(tzinfo=None) - timedelta(hours=rng.randint(0, 200))}
-        for sid in students for step in steps if rng.random() < 0.8])
-    db.session.execute(insert(Hold), [
-        {"student_id": sid, "office_id": steps[0].office_id, "reason": "fees", "source": HoldSource.IMPORT}
-        for sid in rng.sample(students, count // 20)])
+    db.session.execute(
+        insert(StepStatus),
+        [
+            {
+                "student_id": sid,
+                "step_id": step.id,
+                "state": StepState.CLEARED,
+                "actor_kind": ActorKind.STAFF,
+                "changed_at": NOW.replace(tzinfo=None) - timedelta(hours=rng.randint(0, 200)),
+            }
+            for sid in students
+            for step in steps
+            if rng.random() < 0.8
+        ],
+    )
+    db.session.execute(
+        insert(Hold),
+        [
+            {"student_id": sid, "office_id": steps[0].office_id, "reason": "fees", "source": HoldSource.IMPORT}
+            for sid in rng.sample(students, count // 20)
+        ],
+    )
     clearance.refresh_students(students, why="bench")
     forms = db.session.scalars(select(FormVersion.id)).all()
-    db.session.execute(update(FormVersion), [
-        {"id": fid, "issued_at": NOW.replace(tzinfo=None) - timedelta(hours=rng.randint(0, 150))} for fid in forms])
+    db.session.execute(
+        update(FormVersion),
+        [{"id": fid, "issued_at": NOW.replace(tzinfo=None) - timedelta(hours=rng.randint(0, 150))} for fid in forms],
+    )
     db.session.commit()
     print(f"{count} students, {len(forms)} complete")
-
 
 
 def main() -> None:

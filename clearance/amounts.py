@@ -22,9 +22,14 @@ CURRENCY_SIGNS = ("¥", "￥")
 
 def amount_refusal(typed: object) -> Refused:
     """The one message for an amount that is not one."""
-    return Refused(_l("“%(typed)s” is not an amount owed: write yuan with a point for decimals, greater than 0, "
-                      "at most 2 decimals and at most 99999999.99, e.g. 35.50 (leave it empty when nothing is "
-                      "owed).", typed=typed))
+    return Refused(
+        _l(
+            "“%(typed)s” is not an amount owed: write yuan with a point for decimals, greater than 0, "
+            "at most 2 decimals and at most 99999999.99, e.g. 35.50 (leave it empty when nothing is "
+            "owed).",
+            typed=typed,
+        )
+    )
 
 
 def parse_amount(typed: str) -> Decimal | None:

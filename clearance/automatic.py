@@ -24,8 +24,11 @@ def clear_due_automatic_steps(student_ids: Iterable[int]) -> int:
     due: list[tuple[int, Step]] = []
     for ids in chunks(student_ids):
         pairs = step_pairs([Student.id.in_(ids), Step.mode == StepMode.AUTOMATIC]).subquery()
-        query = (select(pairs.c.student_id, Step).join(Step, Step.id == pairs.c.step_id)
-                 .where(pairs.c.shown == Shown.PENDING.value))
+        query = (
+            select(pairs.c.student_id, Step)
+            .join(Step, Step.id == pairs.c.step_id)
+            .where(pairs.c.shown == Shown.PENDING.value)
+        )
         due += db.session.execute(query).all()
     by_step: dict[int, list[tuple[int, Step]]] = {}
     for student_id, step in due:

@@ -99,9 +99,17 @@ def diagnose(view: StepView, student: Student, actor: Account) -> Entry:
         refuse_unless_may_clear(view, actor, student)
     except Refused as refused:
         entry.outcome, entry.reason = Outcome.REFUSED, str(refused)
-        entry.why = (Why.AUTOMATIC if view.is_automatic else Why.HOLD if view.holds
-                     else Why.STAFF_BLOCK if view.staff_block_reason
-                     else Why.PREREQUISITE if view.missing_prerequisites else Why.OTHER)
+        entry.why = (
+            Why.AUTOMATIC
+            if view.is_automatic
+            else Why.HOLD
+            if view.holds
+            else Why.STAFF_BLOCK
+            if view.staff_block_reason
+            else Why.PREREQUISITE
+            if view.missing_prerequisites
+            else Why.OTHER
+        )
         return entry
     if view.shown == Shown.CLEARED:
         entry.outcome = Outcome.ALREADY_CLEARED
@@ -113,8 +121,10 @@ def plan_bulk_clear(numbers: list[str], step: Step, account: Account, repeated: 
     found = _students_by_number(numbers)
     visible = _visible(found.values(), account)
     in_scope = [s for s in found.values() if s.id in visible and step_applies(step, s.cohort_id)]
-    views = {sid: next(v for v in rows if v.step.id == step.id)
-             for sid, rows in checklists(in_scope, of_steps=[step, *step.prerequisites]).items()}
+    views = {
+        sid: next(v for v in rows if v.step.id == step.id)
+        for sid, rows in checklists(in_scope, of_steps=[step, *step.prerequisites]).items()
+    }
     entries = []
     for number in numbers:
         student = found.get(number)
@@ -123,9 +133,15 @@ def plan_bulk_clear(numbers: list[str], step: Step, account: Account, repeated: 
         elif student.id not in visible:
             entries.append(Entry(number, Outcome.NOT_IN_SCOPE, Why.OTHER_SCHOOL, _("not a student of your school")))
         elif student.id not in views:
-            entries.append(Entry(number, Outcome.NOT_IN_SCOPE, Why.NOT_APPLICABLE,
-                                 _("this step does not apply to their cohort (%(cohort)s)",
-                                   cohort=student.cohort.code), student.name))
+            entries.append(
+                Entry(
+                    number,
+                    Outcome.NOT_IN_SCOPE,
+                    Why.NOT_APPLICABLE,
+                    _("this step does not apply to their cohort (%(cohort)s)", cohort=student.cohort.code),
+                    student.name,
+                )
+            )
         else:
             entries.append(diagnose(views[student.id], student, account))
     return BulkClear(step, entries, repeated)
@@ -181,8 +197,9 @@ class HoldList:
         return sum((row.amount or Decimal(0) for row in self.rows), Decimal(0))
 
 
-def _hold_row_problems(values: dict[str, str], student: Student | None, visible: set[int], seen: dict[str, int]
-                       ) -> tuple[list[str], Decimal | None]:
+def _hold_row_problems(
+    values: dict[str, str], student: Student | None, visible: set[int], seen: dict[str, int]
+) -> tuple[list[str], Decimal | None]:
     number = values.get("student_id", "")
     problems = []
     if not number:
@@ -205,14 +222,24 @@ def _hold_row_problems(values: dict[str, str], student: Student | None, visible:
     return problems, amount
 
 
-def plan_hold_list(rows: list[tuple[int, dict[str, str]]], office: Office, account: Account,
-                   errors: Iterable[RowError] = (), ignored_columns: Iterable[str] = ()) -> HoldList:
+def plan_hold_list(
+    rows: list[tuple[int, dict[str, str]]],
+    office: Office,
+    account: Account,
+    errors: Iterable[RowError] = (),
+    ignored_columns: Iterable[str] = (),
+) -> HoldList:
     """Check a hold list's rows (student_id, amount, reason), every problem with its line. Writes nothing."""
     plan = HoldList(errors=list(errors), ignored_columns=list(ignored_columns))
     found = _students_by_number(values.get("student_id", "") for _line, values in rows)
     visible = _visible(found.values(), account)
-    held = set(db.session.execute(select(Hold.student_id, Hold.reason, Hold.amount).where(
-        Hold.office_id == office.id, Hold.released_at.is_(None))).all())
+    held = set(
+        db.session.execute(
+            select(Hold.student_id, Hold.reason, Hold.amount).where(
+                Hold.office_id == office.id, Hold.released_at.is_(None)
+            )
+        ).all()
+    )
     steps = active_steps(office)
     seen: dict[str, int] = {}
     for line, values in rows:
@@ -232,9 +259,15 @@ def place_hold_list(plan: HoldList, office: Office, actor: Account, filename: st
     """Place every hold of a checked list in the caller's transaction: all or nothing. Returns how many."""
     if not plan.ok:
         raise ValueError("a hold list with errors cannot be placed")
-    placed = place_holds([NewHold(row.student.id, row.reason, row.amount) for row in plan.rows], office, actor,
-                         HoldSource.LIST)
-    audit.record("hold.list-placed", actor, office_id=office.id, subject=filename,
-                 after=f"{len(placed)} holds, ¥{plan.total}",
-                 reason=f"{len(plan.already_held)} already held, not placed again")
+    placed = place_holds(
+        [NewHold(row.student.id, row.reason, row.amount) for row in plan.rows], office, actor, HoldSource.LIST
+    )
+    audit.record(
+        "hold.list-placed",
+        actor,
+        office_id=office.id,
+        subject=filename,
+        after=f"{len(placed)} holds, ¥{plan.total}",
+        reason=f"{len(plan.already_held)} already held, not placed again",
+    )
     return len(placed)

@@ -77,8 +77,16 @@ def _actor_kind(actor: Account | None, student: Student) -> ActorKind:
 # --- The writers --------------------------------------------------------------------------------------
 
 
-def record_states(pairs: Sequence[tuple[int, Step]], state: StepState, actor: Account | None, kind: ActorKind,
-                  reason: str, action: str, *, settle: bool = True) -> None:
+def record_states(
+    pairs: Sequence[tuple[int, Step]],
+    state: StepState,
+    actor: Account | None,
+    kind: ActorKind,
+    reason: str,
+    action: str,
+    *,
+    settle: bool = True,
+) -> None:
     """Record a new state of steps for students, (student id, step) pairs, with one audit event each."""
     if not pairs:
         return
@@ -87,23 +95,44 @@ def record_states(pairs: Sequence[tuple[int, Step]], state: StepState, actor: Ac
     for part in chunks(pairs):
         keys = select(StepStatus.id, StepStatus.student_id, StepStatus.step_id, StepStatus.state).where(
             StepStatus.student_id.in_({sid for sid, _step in part}),
-            StepStatus.step_id.in_({step.id for _sid, step in part}))
+            StepStatus.step_id.in_({step.id for _sid, step in part}),
+        )
         before.update({(sid, step_id): (row_id, old) for row_id, sid, step_id, old in db.session.execute(keys)})
-    values = {"state": state, "reason": reason, "actor_kind": kind, "actor_id": actor.id if actor else None,
-              "changed_at": now}
+    values = {
+        "state": state,
+        "reason": reason,
+        "actor_kind": kind,
+        "actor_id": actor.id if actor else None,
+        "changed_at": now,
+    }
     existing = [before[(sid, step.id)][0] for sid, step in pairs if (sid, step.id) in before]
     for ids in chunks(existing):
         db.session.execute(update(StepStatus).where(StepStatus.id.in_(ids)).values(**values))
     new = [{"student_id": sid, "step_id": step.id, **values} for sid, step in pairs if (sid, step.id) not in before]
     if new:
         db.session.execute(insert(StepStatus), new)
-    audit.record_many([audit.entry(action, actor, student_id=sid, office_id=step.office_id, at=now,
-                                   subject=f"step:{step.id} {step.title_en}", after=state.value, reason=reason,
-                                   before=before.get((sid, step.id), (0, StepState.PENDING))[1].value)
-                       for sid, step in pairs])
+    audit.record_many(
+        [
+            audit.entry(
+                action,
+                actor,
+                student_id=sid,
+                office_id=step.office_id,
+                at=now,
+                subject=f"step:{step.id} {step.title_en}",
+                after=state.value,
+                reason=reason,
+                before=before.get((sid, step.id), (0, StepState.PENDING))[1].value,
+            )
+            for sid, step in pairs
+        ]
+    )
     if settle:
-        touch([sid for sid, _step in pairs], f"step {pairs[0][1].title_en} {state.value}"
-              + (f": {reason}" if reason else ""), actor)
+        touch(
+            [sid for sid, _step in pairs],
+            f"step {pairs[0][1].title_en} {state.value}" + (f": {reason}" if reason else ""),
+            actor,
+        )
 
 
 @dataclass
@@ -115,8 +144,9 @@ class NewHold:
     amount: Decimal | None = None
 
 
-def place_holds(holds: Sequence[NewHold], office: Office, actor: Account | None, source: HoldSource,
-                actor_label: str | None = None) -> list[int]:
+def place_holds(
+    holds: Sequence[NewHold], office: Office, actor: Account | None, source: HoldSource, actor_label: str | None = None
+) -> list[int]:
     """Place holds of one office, each audited; the office's cleared steps of those students return to pending.
 
     Every reason and amount is checked by the one rule first: one bad hold and none is placed.
@@ -125,14 +155,40 @@ def place_holds(holds: Sequence[NewHold], office: Office, actor: Account | None,
     if not checked:
         return []
     now = utcnow()
-    ids = list(db.session.scalars(insert(Hold).returning(Hold.id, sort_by_parameter_order=True), [
-        {"student_id": hold.student_id, "office_id": office.id, "reason": hold.reason, "amount": hold.amount,
-         "source": source, "placed_by_id": actor.id if actor else None, "placed_at": now, "release_reason": ""}
-        for hold in checked]))
-    audit.record_many([audit.entry("hold.placed", actor, actor_label=actor_label, student_id=hold.student_id,
-                                   office_id=office.id, at=now,
-                                   subject=f"hold:{hold_id}", after=f"¥{hold.amount}" if hold.amount else "open",
-                                   reason=hold.reason) for hold, hold_id in zip(checked, ids, strict=True)])
+    ids = list(
+        db.session.scalars(
+            insert(Hold).returning(Hold.id, sort_by_parameter_order=True),
+            [
+                {
+                    "student_id": hold.student_id,
+                    "office_id": office.id,
+                    "reason": hold.reason,
+                    "amount": hold.amount,
+                    "source": source,
+                    "placed_by_id": actor.id if actor else None,
+                    "placed_at": now,
+                    "release_reason": "",
+                }
+                for hold in checked
+            ],
+        )
+    )
+    audit.record_many(
+        [
+            audit.entry(
+                "hold.placed",
+                actor,
+                actor_label=actor_label,
+                student_id=hold.student_id,
+                office_id=office.id,
+                at=now,
+                subject=f"hold:{hold_id}",
+                after=f"¥{hold.amount}" if hold.amount else "open",
+                reason=hold.reason,
+            )
+            for hold, hold_id in zip(checked, ids, strict=True)
+        ]
+    )
     for hold in checked:  # the unit of work reopens their cleared steps of this office, then settles the forms
         touch([hold.student_id], f"hold placed by {office.name_en}: {hold.reason}", actor)
     return ids
@@ -144,11 +200,19 @@ def reopen_held_steps(reasons: dict[int, tuple[Account | None, str]]) -> None:
     Releasing the hold later must not bring back a clearance given before it (rule 4). The unit of
     work runs this for every touched student, however the hold was placed.
     """
-    held = (select(StepStatus.student_id, Step, Office.name_en, Hold.reason).join(Step, Step.id == StepStatus.step_id)
-            .join(Office, Office.id == Step.office_id)
-            .join(Hold, (Hold.student_id == StepStatus.student_id) & (Hold.office_id == Step.office_id)
-                  & Hold.released_at.is_(None))
-            .where(StepStatus.state == StepState.CLEARED).order_by(Hold.placed_at))
+    held = (
+        select(StepStatus.student_id, Step, Office.name_en, Hold.reason)
+        .join(Step, Step.id == StepStatus.step_id)
+        .join(Office, Office.id == Step.office_id)
+        .join(
+            Hold,
+            (Hold.student_id == StepStatus.student_id)
+            & (Hold.office_id == Step.office_id)
+            & Hold.released_at.is_(None),
+        )
+        .where(StepStatus.state == StepState.CLEARED)
+        .order_by(Hold.placed_at)
+    )
     found: dict[tuple[int, int], tuple[int, Step, str]] = {}
     for ids in chunks(reasons):
         for student_id, step, office_name, reason in db.session.execute(held.where(StepStatus.student_id.in_(ids))):
@@ -184,10 +248,21 @@ def refuse_unless_clearable(view: StepView) -> None:
     if view.holds:
         owed = sum((hold.amount or Decimal(0)) for hold in view.holds)
         if owed:
-            raise Refused(_l("Not cleared: %(office)s has an open hold (¥%(amount)s owed). Settle it at %(where)s.",
-                             office=view.step.office.name_en, amount=owed, where=view.step.office.location))
-        raise Refused(_l("Not cleared: %(office)s has an open hold: %(reason)s",
-                         office=view.step.office.name_en, reason=view.holds[0].reason))
+            raise Refused(
+                _l(
+                    "Not cleared: %(office)s has an open hold (¥%(amount)s owed). Settle it at %(where)s.",
+                    office=view.step.office.name_en,
+                    amount=owed,
+                    where=view.step.office.location,
+                )
+            )
+        raise Refused(
+            _l(
+                "Not cleared: %(office)s has an open hold: %(reason)s",
+                office=view.step.office.name_en,
+                reason=view.holds[0].reason,
+            )
+        )
     if view.staff_block_reason:
         raise Refused(_l("This step is blocked (%(reason)s): reopen it first.", reason=view.staff_block_reason))
     if view.missing_prerequisites:
@@ -230,8 +305,14 @@ def reopen_step(student: Student, step: Step, actor: Account, reason: str) -> No
     record_states([(student.id, step)], StepState.PENDING, actor, ActorKind.STAFF, reason, "step.reopened")
 
 
-def place_hold(student: Student, office: Office, actor: Account | None, reason: str, amount: Decimal | None,
-               source: HoldSource = HoldSource.STAFF) -> Hold:
+def place_hold(
+    student: Student,
+    office: Office,
+    actor: Account | None,
+    reason: str,
+    amount: Decimal | None,
+    source: HoldSource = HoldSource.STAFF,
+) -> Hold:
     """Place one hold: it blocks the office's steps, even cleared ones, which return to pending."""
     lock_student(student)
     if actor is not None:
@@ -253,6 +334,14 @@ def release_hold(hold: Hold, actor: Account | None, reason: str) -> None:
     hold.released_at = utcnow()
     hold.released_by_id = actor.id if actor else None
     hold.release_reason = reason
-    audit.record("hold.released", actor, student_id=student.id, office_id=hold.office_id, subject=f"hold:{hold.id}",
-                 before="open", after="released", reason=reason)
+    audit.record(
+        "hold.released",
+        actor,
+        student_id=student.id,
+        office_id=hold.office_id,
+        subject=f"hold:{hold.id}",
+        before="open",
+        after="released",
+        reason=reason,
+    )
     touch([student.id], f"hold released: {reason}", actor)

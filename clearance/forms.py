@@ -40,8 +40,12 @@ def settle_forms(reasons: dict[int, tuple[Account | None, str]]) -> None:
         # Row locks on PostgreSQL, so concurrent changes to a student queue here; SQLite holds the write lock.
         db.session.execute(select(Student.id).where(Student.id.in_(ids)).with_for_update())
         complete = completeness(ids)
-        current = {form.student_id: form for form in db.session.scalars(
-            select(FormVersion).where(FormVersion.student_id.in_(ids), FormVersion.voided_at.is_(None)))}
+        current = {
+            form.student_id: form
+            for form in db.session.scalars(
+                select(FormVersion).where(FormVersion.student_id.in_(ids), FormVersion.voided_at.is_(None))
+            )
+        }
         for student_id, is_complete in complete.items():
             actor, why = reasons[student_id]
             if is_complete and student_id not in current:
@@ -56,16 +60,29 @@ def _issue(student_id: int, actor: Account | None) -> FormVersion:
     db.session.add(form)
     db.session.flush()
     form.serial = f"LS{now.year}-{form.id:06d}"  # short, ordered, unique: read off the printout
-    audit.record("form.issued", actor, student_id=student_id, subject=form.serial, after="current",
-                 reason="every applicable step cleared")
+    audit.record(
+        "form.issued",
+        actor,
+        student_id=student_id,
+        subject=form.serial,
+        after="current",
+        reason="every applicable step cleared",
+    )
     return form
 
 
 def _void(form: FormVersion, actor: Account | None, why: str) -> None:
     form.voided_at = utcnow()
     form.void_reason = why
-    audit.record("form.voided", actor, student_id=form.student_id, subject=form.serial, before="current",
-                 after="void", reason=why)
+    audit.record(
+        "form.voided",
+        actor,
+        student_id=form.student_id,
+        subject=form.serial,
+        before="current",
+        after="void",
+        reason=why,
+    )
 
 
 def _new_code() -> str:

@@ -65,8 +65,12 @@ def shown_name(account: Account) -> str:
     return account.display_name if is_student(account) else account.username
 
 
-ROLE_LABELS = {Role.STUDENT: _l("Student"), Role.STAFF: _l("Office staff"), Role.DESK: _l("Certificate desk"),
-               Role.ADMIN: _l("Administrator")}
+ROLE_LABELS = {
+    Role.STUDENT: _l("Student"),
+    Role.STAFF: _l("Office staff"),
+    Role.DESK: _l("Certificate desk"),
+    Role.ADMIN: _l("Administrator"),
+}
 
 
 def role_label(account: Account) -> str:

@@ -45,8 +45,9 @@ def _shown(step: Step) -> ColumnElement[str]:
 
 def _base(step: Step, account: Account):
     """Students in the account's scope whom the step applies to, joined to their status on it."""
-    query = select(Student).outerjoin(StepStatus, and_(StepStatus.student_id == Student.id,
-                                                       StepStatus.step_id == step.id))
+    query = select(Student).outerjoin(
+        StepStatus, and_(StepStatus.student_id == Student.id, StepStatus.step_id == step.id)
+    )
     return scope_students(query.where(applies_clause(step)), account)
 
 
@@ -56,8 +57,12 @@ def _search(query, text: str):
     if not text:
         return query
     # lower() on both sides: LIKE ignores case on SQLite but not on PostgreSQL.
-    return query.where(or_(func.lower(Student.student_id).startswith(text.lower(), autoescape=True),
-                           Student.search_key.contains(fold(text), autoescape=True)))
+    return query.where(
+        or_(
+            func.lower(Student.student_id).startswith(text.lower(), autoescape=True),
+            Student.search_key.contains(fold(text), autoescape=True),
+        )
+    )
 
 
 def office_queue(step: Step, account: Account, filters: QueueFilters) -> QueuePage:
@@ -73,14 +78,22 @@ def office_queue(step: Step, account: Account, filters: QueueFilters) -> QueuePa
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, filters.page), pages)
-    found = db.session.execute(query.add_columns(shown, StepStatus).order_by(Student.student_id)
-                               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    found = db.session.execute(
+        query.add_columns(shown, StepStatus)
+        .order_by(Student.student_id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
     holds: dict[int, list[Hold]] = {}
-    for hold in db.session.scalars(select(Hold).where(Hold.student_id.in_([r[0].id for r in found]),
-                                                      Hold.office_id == step.office_id, Hold.released_at.is_(None))):
+    for hold in db.session.scalars(
+        select(Hold).where(
+            Hold.student_id.in_([r[0].id for r in found]), Hold.office_id == step.office_id, Hold.released_at.is_(None)
+        )
+    ):
         holds.setdefault(hold.student_id, []).append(hold)
-    rows = [(student, StepView(step, Shown(state), status, holds.get(student.id, [])))
-            for student, state, status in found]
+    rows = [
+        (student, StepView(step, Shown(state), status, holds.get(student.id, []))) for student, state, status in found
+    ]
     return QueuePage(rows, total, page, pages, queue_counts(step, account))
 
 
@@ -90,8 +103,11 @@ def queue_counts(step: Step, account: Account) -> dict[str, int]:
     counts = {"pending": 0, "blocked": 0, "cleared": 0}
     grouped = _base(step, account).with_only_columns(shown, func.count()).group_by(shown)
     counts.update(dict(db.session.execute(grouped).all()))
-    today_query = _base(step, account).with_only_columns(func.count()).where(
-        shown == "cleared", StepStatus.changed_at >= start_of_today_utc())
+    today_query = (
+        _base(step, account)
+        .with_only_columns(func.count())
+        .where(shown == "cleared", StepStatus.changed_at >= start_of_today_utc())
+    )
     counts["cleared_today"] = db.session.scalar(today_query)
     return counts
 

@@ -85,8 +85,9 @@ def _general_reason(obj: StepStatus | Hold) -> str:
 def _note_step_change(session: Session, step: Step) -> None:
     """A new step, or one whose mode, cohorts or retirement changed: its students before and after."""
     state = inspect(step)
-    changed = step in session.new or any(state.attrs[name].history.has_changes()
-                                          for name in ("mode", "retired", "cohorts"))
+    changed = step in session.new or any(
+        state.attrs[name].history.has_changes() for name in ("mode", "retired", "cohorts")
+    )
     if not changed:
         return
     history = state.attrs.cohorts.history

@@ -21,8 +21,17 @@ from clearance.status import cohorts_clause
 from database import db
 from models import Account, Cohort, FormVersion, Office, Step, StepMode, Student
 
-COHORT_FIELDS = ("name_en", "name_zh", "kind", "opens_on", "closes_on", "certificate_day", "certificate_hours",
-                 "certificate_place", "documents")
+COHORT_FIELDS = (
+    "name_en",
+    "name_zh",
+    "kind",
+    "opens_on",
+    "closes_on",
+    "certificate_day",
+    "certificate_hours",
+    "certificate_place",
+    "documents",
+)
 OFFICE_FIELDS = ("code", "name_en", "name_zh", "location", "hours", "phone", "instructions")
 STEP_FIELDS = ("office_id", "title_en", "title_zh", "instructions", "what_to_bring", "position", "mode")
 
@@ -59,14 +68,18 @@ def save_cohort(cohort: Cohort | None, values: dict, actor: Account | None, acto
         cohort = Cohort(code=values["code"], **{name: values[name] for name in COHORT_FIELDS})
         db.session.add(cohort)
         db.session.flush()
-        audit.record("cohort.created", actor, actor_label=actor_label, subject=cohort.code,
-                     after=f"{cohort.opens_on} – {cohort.closes_on}")
+        audit.record(
+            "cohort.created",
+            actor,
+            actor_label=actor_label,
+            subject=cohort.code,
+            after=f"{cohort.opens_on} – {cohort.closes_on}",
+        )
         return cohort
     changes = _changes(cohort, values, COHORT_FIELDS)
     if changes:
         before, after = _describe(changes)
-        audit.record("cohort.changed", actor, actor_label=actor_label, subject=cohort.code, before=before,
-                     after=after)
+        audit.record("cohort.changed", actor, actor_label=actor_label, subject=cohort.code, before=before, after=after)
     return cohort
 
 
@@ -80,8 +93,15 @@ def extend_window(student: Student, until: date | None, reason: str, actor: Acco
     before = student.window_extended_until
     student.window_extended_until = until
     student.window_extension_reason = reason
-    audit.record("window.extended", actor, student_id=student.id, subject=student.student_id,
-                 before=before or "", after=until or "no extension", reason=reason)
+    audit.record(
+        "window.extended",
+        actor,
+        student_id=student.id,
+        subject=student.student_id,
+        before=before or "",
+        after=until or "no extension",
+        reason=reason,
+    )
 
 
 def save_office(office: Office | None, values: dict, actor: Account) -> Office:
@@ -109,8 +129,9 @@ def forms_voided_by(step: Step | None, cohorts: list[Cohort], retired: bool) -> 
     newly = cohorts_clause([c.id for c in cohorts])
     if step is not None and not step.retired:
         newly = newly & ~cohorts_clause([c.id for c in step.cohorts])
-    return db.session.scalar(select(func.count()).select_from(FormVersion).join(Student).where(
-        newly, FormVersion.voided_at.is_(None)))
+    return db.session.scalar(
+        select(func.count()).select_from(FormVersion).join(Student).where(newly, FormVersion.voided_at.is_(None))
+    )
 
 
 def _check_prerequisites(step: Step | None, mode: StepMode, prerequisites: list[Step]) -> None:
@@ -129,8 +150,9 @@ def _check_prerequisites(step: Step | None, mode: StepMode, prerequisites: list[
             waiting.extend(required.prerequisites)
 
 
-def save_step(step: Step | None, values: dict, cohorts: list[Cohort], prerequisites: list[Step], retired: bool,
-              actor: Account) -> Step:
+def save_step(
+    step: Step | None, values: dict, cohorts: list[Cohort], prerequisites: list[Step], retired: bool, actor: Account
+) -> Step:
     """Create or change a step; the unit of work settles every student whose steps changed."""
     _check_prerequisites(step, values["mode"], prerequisites)
     created = step is None
@@ -141,13 +163,22 @@ def save_step(step: Step | None, values: dict, cohorts: list[Cohort], prerequisi
         changes = {"step": ("", values["title_en"])}
     else:
         changes = _changes(step, values, STEP_FIELDS)
-    changes |= _changes(step, {"cohorts": cohorts, "prerequisites": prerequisites, "retired": retired},
-                        ("cohorts", "prerequisites", "retired"))
+    changes |= _changes(
+        step,
+        {"cohorts": cohorts, "prerequisites": prerequisites, "retired": retired},
+        ("cohorts", "prerequisites", "retired"),
+    )
     db.session.flush()
     if changes:
         before_text, after_text = _describe(changes)
-        audit.record("step.created" if created else "step.changed", actor, office_id=step.office_id,
-                     subject=f"step:{step.id} {step.title_en}", before=before_text, after=after_text)
+        audit.record(
+            "step.created" if created else "step.changed",
+            actor,
+            office_id=step.office_id,
+            subject=f"step:{step.id} {step.title_en}",
+            before=before_text,
+            after=after_text,
+        )
         after = {c.id for c in cohorts} or None
         scope = None if before is None or after is None else before | after  # naming none means every cohort
         touch_cohorts(scope, f"step {step.title_en} {'added' if created else 'changed'} by {actor.username}", actor)

@@ -78,8 +78,15 @@ def tallies(where: Sequence[ColumnElement[bool]] = ()) -> dict[tuple[int, int], 
         .subquery()
     )
     query = (
-        select(Student.cohort_id, Student.school_id, func.count(), _count_if(complete_clause()),
-               _count_if(per_student.c.blocked > 0), _count_if(_has_form()), _count_if(_handed_over()))
+        select(
+            Student.cohort_id,
+            Student.school_id,
+            func.count(),
+            _count_if(complete_clause()),
+            _count_if(per_student.c.blocked > 0),
+            _count_if(_has_form()),
+            _count_if(_handed_over()),
+        )
         .select_from(Student)
         .outerjoin(per_student, per_student.c.student_id == Student.id)
         .where(*where)
@@ -114,8 +121,13 @@ def by_step(where: Sequence[ColumnElement[bool]] = ()) -> list[tuple[Step, Tally
     """Every active step with the status of the students it applies to (an office's queue, step by step)."""
     pairs = step_pairs(where).add_columns(_has_form().label("form"), _handed_over().label("handed")).subquery()
     query = select(
-        pairs.c.step_id, func.count(), _count_if(pairs.c.shown == "cleared"), _count_if(pairs.c.shown == "pending"),
-        _count_if(pairs.c.shown == "blocked"), _count_if(pairs.c.form), _count_if(pairs.c.handed),
+        pairs.c.step_id,
+        func.count(),
+        _count_if(pairs.c.shown == "cleared"),
+        _count_if(pairs.c.shown == "pending"),
+        _count_if(pairs.c.shown == "blocked"),
+        _count_if(pairs.c.form),
+        _count_if(pairs.c.handed),
     ).group_by(pairs.c.step_id)
     tallies = {step_id: Tally(*counts) for step_id, *counts in db.session.execute(query)}
     steps = db.session.scalars(select(Step).where(Step.retired.is_(False)).order_by(Step.position, Step.id))
@@ -130,8 +142,9 @@ def total(tallies: Sequence[Tally]) -> Tally:
 
 def _acted() -> ColumnElement[bool]:
     """The student or an office has recorded something (the system's automatic clears do not count)."""
-    return exists().where(StepStatus.student_id == Student.id,
-                          StepStatus.actor_kind.in_([ActorKind.STUDENT, ActorKind.STAFF]))
+    return exists().where(
+        StepStatus.student_id == Student.id, StepStatus.actor_kind.in_([ActorKind.STUDENT, ActorKind.STAFF])
+    )
 
 
 def idle_count(where: Sequence[ColumnElement[bool]] = ()) -> int:
@@ -141,8 +154,13 @@ def idle_count(where: Sequence[ColumnElement[bool]] = ()) -> int:
 
 def idle_students(where: Sequence[ColumnElement[bool]] = (), limit: int = IDLE_LIMIT) -> list[Student]:
     """The first `limit` students (by student ID) who have done nothing yet."""
-    query = (select(Student).options(joinedload(Student.cohort), joinedload(Student.school))
-             .where(~_acted(), *where).order_by(Student.student_id).limit(limit))
+    query = (
+        select(Student)
+        .options(joinedload(Student.cohort), joinedload(Student.school))
+        .where(~_acted(), *where)
+        .order_by(Student.student_id)
+        .limit(limit)
+    )
     return list(db.session.scalars(query))
 
 
@@ -172,11 +190,15 @@ def completions_per_day(cohorts: Sequence[Cohort]) -> list[tuple[date, int]]:
     """
     if not cohorts:
         return []
-    current = (select(FormVersion.issued_at).join(Student, Student.id == FormVersion.student_id)
-               .where(Student.cohort_id.in_([c.id for c in cohorts]), FormVersion.voided_at.is_(None)))
+    current = (
+        select(FormVersion.issued_at)
+        .join(Student, Student.id == FormVersion.student_id)
+        .where(Student.cohort_id.in_([c.id for c in cohorts]), FormVersion.voided_at.is_(None))
+    )
     per_day = Counter(local(issued).date() for issued in db.session.scalars(current))
     start = min([c.opens_on for c in cohorts] + list(per_day))
     end = max([c.closes_on for c in cohorts] + list(per_day))
     start = max(start, end - timedelta(days=CHART_MAX_DAYS - 1))
-    return [(start + timedelta(days=n), per_day.get(start + timedelta(days=n), 0))
-            for n in range((end - start).days + 1)]
+    return [
+        (start + timedelta(days=n), per_day.get(start + timedelta(days=n), 0)) for n in range((end - start).days + 1)
+    ]

@@ -36,7 +36,7 @@ def chunks(ids: Iterable) -> Iterable[list]:
     """The items in lists of at most CHUNK, for `IN (...)` clauses."""
     ids = list(ids)
     for start in range(0, len(ids), CHUNK):
-        yield ids[start:start + CHUNK]
+        yield ids[start : start + CHUNK]
 
 
 # --- What applies ---------------------------------------------------------------------------------
@@ -57,8 +57,11 @@ def applies_clause(step: Step | type[Step] = Step, cohort_id=Student.cohort_id) 
         step_id, in_force = Step.id, Step.retired.is_(False)
     # correlate_except: the step and the student come from the enclosing query, at whatever depth.
     names_any = exists().where(step_cohorts.c.step_id == step_id).correlate_except(step_cohorts)
-    names_cohort = (exists().where(step_cohorts.c.step_id == step_id, step_cohorts.c.cohort_id == cohort_id)
-                    .correlate_except(step_cohorts))
+    names_cohort = (
+        exists()
+        .where(step_cohorts.c.step_id == step_id, step_cohorts.c.cohort_id == cohort_id)
+        .correlate_except(step_cohorts)
+    )
     return and_(in_force, or_(~names_any, names_cohort))
 
 
@@ -74,8 +77,12 @@ def active_steps(office: Office) -> list[Step]:
 
 def every_active_step() -> list[Step]:
     """Every step in force, in order, with what the rules read of it loaded up front."""
-    query = (select(Step).where(Step.retired.is_(False)).order_by(Step.position, Step.id)
-             .options(selectinload(Step.cohorts), selectinload(Step.prerequisites), selectinload(Step.office)))
+    query = (
+        select(Step)
+        .where(Step.retired.is_(False))
+        .order_by(Step.position, Step.id)
+        .options(selectinload(Step.cohorts), selectinload(Step.prerequisites), selectinload(Step.office))
+    )
     return list(db.session.scalars(query))
 
 
@@ -113,8 +120,11 @@ def shown_state(recorded: StepStatus | None, holds: list[Hold]) -> Shown:
 
 def held_clause(office_id=Step.office_id, student_id=Student.id) -> ColumnElement[bool]:
     """The student has an open hold of the office (the step's office by default)."""
-    return (exists().where(Hold.student_id == student_id, Hold.office_id == office_id, Hold.released_at.is_(None))
-            .correlate_except(Hold))
+    return (
+        exists()
+        .where(Hold.student_id == student_id, Hold.office_id == office_id, Hold.released_at.is_(None))
+        .correlate_except(Hold)
+    )
 
 
 def shown_clause(office_id=Step.office_id) -> ColumnElement[str]:
@@ -130,8 +140,12 @@ def shown_clause(office_id=Step.office_id) -> ColumnElement[str]:
 def step_pairs(where: Sequence[ColumnElement[bool]] = ()) -> Select:
     """One row per student and applicable step: ids, the shown status, and when it was last changed."""
     return (
-        select(Student.id.label("student_id"), Step.id.label("step_id"), shown_clause().label("shown"),
-               StepStatus.changed_at.label("changed_at"))
+        select(
+            Student.id.label("student_id"),
+            Step.id.label("step_id"),
+            shown_clause().label("shown"),
+            StepStatus.changed_at.label("changed_at"),
+        )
         .select_from(Student)
         .join(Step, applies_clause())
         .outerjoin(StepStatus, and_(StepStatus.student_id == Student.id, StepStatus.step_id == Step.id))
@@ -245,13 +259,20 @@ class StepView:
     @property
     def how_cleared(self) -> str:
         """Who clears this step, in words for the office."""
-        return str({StepMode.SELF_SERVICE: _l("The student or the office clears it"),
-                    StepMode.STAFF: _l("The office clears it"),
-                    StepMode.AUTOMATIC: _l("The system clears it when nothing is held")}[self.step.mode])
+        return str(
+            {
+                StepMode.SELF_SERVICE: _l("The student or the office clears it"),
+                StepMode.STAFF: _l("The office clears it"),
+                StepMode.AUTOMATIC: _l("The system clears it when nothing is held"),
+            }[self.step.mode]
+        )
 
 
-MODE_LABELS = {StepMode.SELF_SERVICE: _l("self-service"), StepMode.STAFF: _l("staff"),
-               StepMode.AUTOMATIC: _l("automatic")}
+MODE_LABELS = {
+    StepMode.SELF_SERVICE: _l("self-service"),
+    StepMode.STAFF: _l("staff"),
+    StepMode.AUTOMATIC: _l("automatic"),
+}
 
 
 def mode_label(mode: StepMode) -> str:
@@ -287,8 +308,11 @@ def _views_of(student: Student, steps: list[Step], recorded: dict, holds: dict) 
             views[step.id] = StepView(step, shown_state(status, held), status, held)
     for view in views.values():
         # A prerequisite that does not apply to the student counts as met.
-        view.missing_prerequisites = [required for required in view.step.prerequisites
-                                      if required.id in views and views[required.id].shown != Shown.CLEARED]
+        view.missing_prerequisites = [
+            required
+            for required in view.step.prerequisites
+            if required.id in views and views[required.id].shown != Shown.CLEARED
+        ]
     return list(views.values())
 
 

@@ -30,8 +30,7 @@ TOKEN_IN_TEXT = re.compile(r"/verify/([A-Za-z0-9._-]+)")
 
 
 def _signer() -> Signer:
-    return Signer(current_app.config["FORM_SIGNING_KEY"], salt="form-for-leaving-school",
-                  digest_method=hashlib.sha256)
+    return Signer(current_app.config["FORM_SIGNING_KEY"], salt="form-for-leaving-school", digest_method=hashlib.sha256)
 
 
 def token_for(form: FormVersion) -> str:
@@ -60,8 +59,9 @@ def find_form(typed: str) -> FormVersion | None:
     if match or "." in typed:  # only a signed token has a dot
         return form_for_token(match.group(1) if match else typed)
     code = re.sub(r"[\s-]", "", typed).upper()
-    return db.session.scalar(select(FormVersion).where(
-        (FormVersion.code == code) | (FormVersion.serial == typed.upper())))
+    return db.session.scalar(
+        select(FormVersion).where((FormVersion.code == code) | (FormVersion.serial == typed.upper()))
+    )
 
 
 class Verdict(enum.StrEnum):
@@ -116,15 +116,27 @@ def record_handover(form: FormVersion, desk: Account, printout_received: bool) -
         raise Refused(_l("The certificates were already handed over to this student."))
     if form.voided_at:
         raise Refused(_l("This form is no longer valid: the student must print the current one."))
-    handover = Handover(student_id=student.id, form_version_id=form.id, documents=student.cohort.documents,
-                        printout_received=True, handed_over_by_id=desk.id, handed_over_at=utcnow())
+    handover = Handover(
+        student_id=student.id,
+        form_version_id=form.id,
+        documents=student.cohort.documents,
+        printout_received=True,
+        handed_over_by_id=desk.id,
+        handed_over_at=utcnow(),
+    )
     db.session.add(handover)
     try:
         db.session.flush()
     except IntegrityError:  # another desk recorded it at the same moment
         raise Refused(_l("The certificates were already handed over to this student.")) from None
-    audit.record("certificates.handed-over", desk, student_id=student.id, subject=form.serial,
-                 after=handover.documents, reason="printed form received")
+    audit.record(
+        "certificates.handed-over",
+        desk,
+        student_id=student.id,
+        subject=form.serial,
+        after=handover.documents,
+        reason="printed form received",
+    )
     return handover
 
 

@@ -40,5 +40,3 @@ def current_cohorts(on: date | None = None) -> list[Cohort]:
     on = on or today()
     query = select(Cohort).where(Cohort.closes_on >= on).order_by(Cohort.opens_on, Cohort.code)
     return list(db.session.scalars(query))
-
-

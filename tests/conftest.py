@@ -104,10 +104,19 @@ def runner(app):
 @pytest.fixture
 def make_cohort(app):
     def build(code="UG2011", kind=CohortKind.DEGREE, opens=WINDOW_OPENS, closes=WINDOW_CLOSES, **extra) -> Cohort:
-        cohort = Cohort(code=code, name_en=extra.pop("name_en", f"Cohort {code}"), name_zh=extra.pop("name_zh", ""),
-                        kind=kind, opens_on=opens, closes_on=closes, documents=seeding.documents_for(kind),
-                        certificate_day=extra.pop("certificate_day", date(2026, 6, 30)),
-                        certificate_hours="08:30–16:00", certificate_place="School office", **extra)
+        cohort = Cohort(
+            code=code,
+            name_en=extra.pop("name_en", f"Cohort {code}"),
+            name_zh=extra.pop("name_zh", ""),
+            kind=kind,
+            opens_on=opens,
+            closes_on=closes,
+            documents=seeding.documents_for(kind),
+            certificate_day=extra.pop("certificate_day", date(2026, 6, 30)),
+            certificate_hours="08:30–16:00",
+            certificate_place="School office",
+            **extra,
+        )
         db.session.add(cohort)
         db.session.commit()
         return cohort
@@ -130,18 +139,32 @@ def office(code: str) -> Office:
 
 @pytest.fixture
 def make_student(app, make_cohort):
-    def build(student_id="1111210101", passport_no="E 1234-5678", cohort=None, school="School of Clinical Medicine",
-              name="Arjun Raghavan", must_change=True, password=None, **details) -> Student:
+    def build(
+        student_id="1111210101",
+        passport_no="E 1234-5678",
+        cohort=None,
+        school="School of Clinical Medicine",
+        name="Arjun Raghavan",
+        must_change=True,
+        password=None,
+        **details,
+    ) -> Student:
         cohort = cohort or db.session.scalar(select(Cohort).where(Cohort.code == "UG2011")) or make_cohort()
-        account = Account(username=student_id, role=Role.STUDENT, display_name=name,
-                          initial_password_digest=accounts.initial_password_digest(
-                              student_id, accounts.initial_password(passport_no)),
-                          must_change_password=must_change)
+        account = Account(
+            username=student_id,
+            role=Role.STUDENT,
+            display_name=name,
+            initial_password_digest=accounts.initial_password_digest(
+                student_id, accounts.initial_password(passport_no)
+            ),
+            must_change_password=must_change,
+        )
         if password:
             account.password_hash = accounts.hash_password(password)
             account.initial_password_digest = None
-        student = Student(account=account, student_id=student_id, name=name, cohort=cohort,
-                          school=school_named(school), **details)
+        student = Student(
+            account=account, student_id=student_id, name=name, cohort=cohort, school=school_named(school), **details
+        )
         db.session.add(student)
         db.session.commit()
         return student
@@ -151,11 +174,17 @@ def make_student(app, make_cohort):
 
 @pytest.fixture
 def make_account(app):
-    def build(username="library", role=Role.STAFF, office_code="LIB", school=None, password="staff-password",
-              **extra) -> Account:
-        account = Account(username=username, role=role, office=office(office_code) if office_code else None,
-                          school=school_named(school) if school else None,
-                          password_hash=accounts.hash_password(password), **extra)
+    def build(
+        username="library", role=Role.STAFF, office_code="LIB", school=None, password="staff-password", **extra
+    ) -> Account:
+        account = Account(
+            username=username,
+            role=role,
+            office=office(office_code) if office_code else None,
+            school=school_named(school) if school else None,
+            password_hash=accounts.hash_password(password),
+            **extra,
+        )
         db.session.add(account)
         db.session.commit()
         return account

@@ -31,14 +31,24 @@ def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-ADMIN_PAGES = ["/admin/cohorts", "/admin/cohorts/new", "/admin/offices", "/admin/steps/new", "/admin/accounts",
-               "/admin/accounts/new", "/admin/import"]
+ADMIN_PAGES = [
+    "/admin/cohorts",
+    "/admin/cohorts/new",
+    "/admin/offices",
+    "/admin/steps/new",
+    "/admin/accounts",
+    "/admin/accounts/new",
+    "/admin/import",
+]
 
 
 @pytest.fixture
 def outsiders(make_account, make_student):
-    return [make_account("library"), make_account("desk", role=Role.DESK, office_code=None),
-            make_student(must_change=False).account]
+    return [
+        make_account("library"),
+        make_account("desk", role=Role.DESK, office_code=None),
+        make_student(must_change=False).account,
+    ]
 
 
 @pytest.mark.parametrize("path", ADMIN_PAGES)
@@ -53,8 +63,10 @@ def test_only_admins_open_admin_pages(app, path, outsiders):
 def test_posts_by_non_admins_change_nothing(client, make_account):
     log_in(client, make_account("library"))
     before = count(Cohort)
-    response = client.post("/admin/cohorts/new", data={"code": "X", "name_en": "X", "kind": "degree",
-                                                       "opens_on": "2026-06-01", "closes_on": "2026-06-30"})
+    response = client.post(
+        "/admin/cohorts/new",
+        data={"code": "X", "name_en": "X", "kind": "degree", "opens_on": "2026-06-01", "closes_on": "2026-06-30"},
+    )
     assert response.status_code == 403 and count(Cohort) == before
 
 
@@ -62,9 +74,18 @@ def test_posts_by_non_admins_change_nothing(client, make_account):
 
 
 def cohort_data(**changes) -> dict:
-    data = {"code": "UG2012", "name_en": "2012 undergraduates", "name_zh": "2012级本科生", "kind": "degree",
-            "opens_on": "2027-06-20", "closes_on": "2027-07-03", "certificate_day": "2027-06-30",
-            "certificate_hours": "08:30-16:00", "certificate_place": "School office", "documents": ""}
+    data = {
+        "code": "UG2012",
+        "name_en": "2012 undergraduates",
+        "name_zh": "2012级本科生",
+        "kind": "degree",
+        "opens_on": "2027-06-20",
+        "closes_on": "2027-07-03",
+        "certificate_day": "2027-06-30",
+        "certificate_hours": "08:30-16:00",
+        "certificate_place": "School office",
+        "documents": "",
+    }
     return data | changes
 
 
@@ -76,12 +97,15 @@ def test_an_admin_creates_a_cohort_with_default_documents(admin_client):
     assert cohort.closes_on == date(2027, 7, 3) and audit_count("cohort.created") == 1
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"closes_on": "2027-06-01"}, "closes before it opens"),
-    ({"opens_on": "20/06/2027"}, "Not a valid date value"),
-    ({"code": "UG 2012"}, "Letters, digits"),
-    ({"certificate_hours": "morning"}, "Like 08:30-16:00"),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"closes_on": "2027-06-01"}, "closes before it opens"),
+        ({"opens_on": "20/06/2027"}, "Not a valid date value"),
+        ({"code": "UG 2012"}, "Letters, digits"),
+        ({"certificate_hours": "morning"}, "Like 08:30-16:00"),
+    ],
+)
 def test_bad_cohort_input_is_explained_and_nothing_saved(admin_client, changes, message):
     page = admin_client.post("/admin/cohorts/new", data=cohort_data(**changes)).get_data(as_text=True)
     assert message in page and count(Cohort) == 0
@@ -98,11 +122,16 @@ def test_editing_a_cohort_is_audited_from_and_to(admin_client, make_cohort):
 
 def test_one_students_window_is_extended_with_a_reason(admin_client, make_student, clock):
     student = make_student(must_change=False)
-    page = admin_client.post("/admin/cohorts/extend", data={"student_id": "1111210101", "until": "2026-07-20",
-                                                            "reason": ""}, follow_redirects=True)
+    page = admin_client.post(
+        "/admin/cohorts/extend",
+        data={"student_id": "1111210101", "until": "2026-07-20", "reason": ""},
+        follow_redirects=True,
+    )
     assert "This field is required" in page.get_data(as_text=True)
-    admin_client.post("/admin/cohorts/extend", data={"student_id": "1111210101", "until": "2026-07-20",
-                                                     "reason": "Thesis defence on 15 July"})
+    admin_client.post(
+        "/admin/cohorts/extend",
+        data={"student_id": "1111210101", "until": "2026-07-20", "reason": "Thesis defence on 15 July"},
+    )
     db.session.refresh(student)
     assert student.window_extended_until == date(2026, 7, 20)
     assert clearance.window_state(student, date(2026, 7, 15)) == clearance.Window.OPEN
@@ -111,8 +140,11 @@ def test_one_students_window_is_extended_with_a_reason(admin_client, make_studen
 
 def test_an_unknown_student_cannot_be_extended(admin_client, make_cohort):
     make_cohort()
-    page = admin_client.post("/admin/cohorts/extend", data={"student_id": "0000", "until": "2026-07-20",
-                                                            "reason": "x"}, follow_redirects=True)
+    page = admin_client.post(
+        "/admin/cohorts/extend",
+        data={"student_id": "0000", "until": "2026-07-20", "reason": "x"},
+        follow_redirects=True,
+    )
     assert "No student has the ID 0000" in page.get_data(as_text=True)
 
 
@@ -121,16 +153,30 @@ def test_an_unknown_student_cannot_be_extended(admin_client, make_cohort):
 
 def test_an_admin_edits_an_office(admin_client):
     library = office("LIB")
-    data = {"code": "LIB", "name_en": "University Library", "name_zh": "图书馆", "location": "New building",
-            "hours": "8-22", "phone": "123", "instructions": "Bring your card"}
+    data = {
+        "code": "LIB",
+        "name_en": "University Library",
+        "name_zh": "图书馆",
+        "location": "New building",
+        "hours": "8-22",
+        "phone": "123",
+        "instructions": "Bring your card",
+    }
     admin_client.post(f"/admin/offices/{library.id}", data=data)
     db.session.refresh(library)
     assert library.name_en == "University Library" and audit_count("office.changed") == 1
 
 
 def step_data(**changes) -> dict:
-    data = {"office_id": office("INTL").id, "title_en": "Exit survey", "title_zh": "离校问卷", "instructions": "",
-            "what_to_bring": "", "position": "70", "mode": "staff"}
+    data = {
+        "office_id": office("INTL").id,
+        "title_en": "Exit survey",
+        "title_zh": "离校问卷",
+        "instructions": "",
+        "what_to_bring": "",
+        "position": "70",
+        "mode": "staff",
+    }
     return data | changes
 
 
@@ -165,8 +211,9 @@ def test_a_step_for_another_cohort_voids_nothing(admin_client, complete_student,
 def test_switching_a_step_to_automatic_lets_the_system_clear_it(admin_client, make_student):
     student = make_student(must_change=False)
     card = office("CARD").steps[0]
-    admin_client.post(f"/admin/steps/{card.id}", data=step_data(office_id=card.office_id, title_en=card.title_en,
-                                                                 mode="automatic"))
+    admin_client.post(
+        f"/admin/steps/{card.id}", data=step_data(office_id=card.office_id, title_en=card.title_en, mode="automatic")
+    )
     view = clearance.step_view(student, card)
     assert card.mode == StepMode.AUTOMATIC and view.shown == "cleared" and view.cleared_by_kind == "system"
 
@@ -179,16 +226,19 @@ def test_retiring_the_last_open_step_completes_a_student(admin_client, make_stud
         for code in ("LIB", "DORM", "CARD", "INTL"):
             clearance.clear_step(student, office(code).steps[0], staff)
     school = office("SCHOOL").steps[0]
-    admin_client.post(f"/admin/steps/{school.id}", data=step_data(office_id=school.office_id,
-                                                                   title_en=school.title_en, retired="y"))
+    admin_client.post(
+        f"/admin/steps/{school.id}", data=step_data(office_id=school.office_id, title_en=school.title_en, retired="y")
+    )
     assert school.retired and clearance.current_form(student) is not None
     assert count(Step) == 6  # retired, not deleted
 
 
 def test_a_step_cannot_need_itself(admin_client):
     card = office("CARD").steps[0]
-    page = admin_client.post(f"/admin/steps/{card.id}", data=step_data(
-        office_id=card.office_id, title_en=card.title_en, prerequisites=[card.id])).get_data(as_text=True)
+    page = admin_client.post(
+        f"/admin/steps/{card.id}",
+        data=step_data(office_id=card.office_id, title_en=card.title_en, prerequisites=[card.id]),
+    ).get_data(as_text=True)
     assert "is not a valid choice" in page
     assert card not in card.prerequisites
 
@@ -197,9 +247,16 @@ def test_a_step_cannot_need_itself(admin_client):
 
 
 def test_a_new_account_without_a_password_gets_a_one_time_password_shown_once(admin_client, app):
-    page = admin_client.post("/admin/accounts/new", data={
-        "username": "finance2", "display_name": "Finance counter 2", "role": "staff",
-        "office_id": office("FIN").id, "school_id": 0}).get_data(as_text=True)
+    page = admin_client.post(
+        "/admin/accounts/new",
+        data={
+            "username": "finance2",
+            "display_name": "Finance counter 2",
+            "role": "staff",
+            "office_id": office("FIN").id,
+            "school_id": 0,
+        },
+    ).get_data(as_text=True)
     password = page.split("<code>")[1].split("</code>")[0]
     account = db.session.scalar(select(Account).where(Account.username == "finance2"))
     assert account.office.code == "FIN" and account.must_change_password and password not in account.password_hash
@@ -210,8 +267,10 @@ def test_a_new_account_without_a_password_gets_a_one_time_password_shown_once(ad
 
 
 def test_staff_without_an_office_is_refused(admin_client):
-    page = admin_client.post("/admin/accounts/new", data={"username": "nobody", "role": "staff", "office_id": 0,
-                                                          "school_id": 0, "password": "long enough pass"})
+    page = admin_client.post(
+        "/admin/accounts/new",
+        data={"username": "nobody", "role": "staff", "office_id": 0, "school_id": 0, "password": "long enough pass"},
+    )
     assert "needs an office" in page.get_data(as_text=True)
     assert db.session.scalar(select(Account).where(Account.username == "nobody")) is None
 
@@ -220,17 +279,19 @@ def test_disabling_an_account_ends_its_sessions(admin_client, app, make_account)
     library = make_account("library")
     library_client = app.test_client()
     log_in(library_client, library)
-    admin_client.post(f"/admin/accounts/{library.id}", data={"display_name": "", "role": "staff",
-                                                             "office_id": office("LIB").id, "school_id": 0,
-                                                             "disabled": "y"})
+    admin_client.post(
+        f"/admin/accounts/{library.id}",
+        data={"display_name": "", "role": "staff", "office_id": office("LIB").id, "school_id": 0, "disabled": "y"},
+    )
     db.session.refresh(library)
     assert library.disabled and audit_count("account.changed") == 1
     assert library_client.get("/staff/").status_code == 302
 
 
 def test_an_admin_cannot_disable_themself(admin_client, admin):
-    page = admin_client.post(f"/admin/accounts/{admin.id}", data={"role": "admin", "office_id": 0, "school_id": 0,
-                                                                  "disabled": "y"}).get_data(as_text=True)
+    page = admin_client.post(
+        f"/admin/accounts/{admin.id}", data={"role": "admin", "office_id": 0, "school_id": 0, "disabled": "y"}
+    ).get_data(as_text=True)
     assert "cannot disable your own account" in page
     db.session.refresh(admin)
     assert not admin.disabled
@@ -242,8 +303,9 @@ def test_a_students_password_reset_gives_a_one_time_password_that_forces_a_chang
     password = page.split("<code>")[1].split("</code>")[0]
     assert len(password) == 10 and audit_count("password.reset") == 1
     returning = app.test_client()
-    assert returning.post("/login", data={"username": "1111210101", "password": "forgotten password"}
-                          ).status_code == 200
+    assert (
+        returning.post("/login", data={"username": "1111210101", "password": "forgotten password"}).status_code == 200
+    )
     returning.post("/login", data={"username": "1111210101", "password": password})
     assert returning.get("/checklist", follow_redirects=True).request.path == "/password"
 
@@ -259,12 +321,17 @@ def test_the_account_list_finds_students_by_id(admin_client, make_student):
 
 def upload(client, text: str, encoding="utf-8", raw: bytes | None = None):
     data = raw if raw is not None else text.encode("utf-8")
-    return client.post("/admin/import", data={"file": (io.BytesIO(data), "students.csv"), "encoding": encoding},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/admin/import",
+        data={"file": (io.BytesIO(data), "students.csv"), "encoding": encoding},
+        content_type="multipart/form-data",
+    )
 
 
-GOOD = HEADER + "1111210101,Arjun Raghavan,E 1234-5678,UG2011,School of Clinical Medicine,,\n" \
-                "1111210102,Sushila Thapa,10293847,UG2011,School of Clinical Medicine,,12.50\n"
+GOOD = (
+    HEADER + "1111210101,Arjun Raghavan,E 1234-5678,UG2011,School of Clinical Medicine,,\n"
+    "1111210102,Sushila Thapa,10293847,UG2011,School of Clinical Medicine,,12.50\n"
+)
 
 
 def test_a_file_with_one_bad_line_shows_the_error_and_imports_nothing(admin_client, make_cohort):
@@ -310,8 +377,10 @@ def test_an_upload_over_the_limit_gets_413(app, admin_client):
 
 def test_a_gb18030_upload_is_read_when_chosen(admin_client, make_cohort):
     make_cohort()
-    text = GOOD.replace("Sushila Thapa,10293847,UG2011,School of Clinical Medicine,",
-                        "Lim Wei Jie,10293847,UG2011,School of Clinical Medicine,林伟杰")
+    text = GOOD.replace(
+        "Sushila Thapa,10293847,UG2011,School of Clinical Medicine,",
+        "Lim Wei Jie,10293847,UG2011,School of Clinical Medicine,林伟杰",
+    )
     page = upload(admin_client, "", encoding="gb18030", raw=text.encode("gb18030")).get_data(as_text=True)
     assert "林伟杰" in page and "Preview" in page
     refused = upload(admin_client, "", raw=text.encode("gb18030")).get_data(as_text=True)
@@ -320,8 +389,10 @@ def test_a_gb18030_upload_is_read_when_chosen(admin_client, make_cohort):
 
 def test_prerequisites_cannot_make_a_circle(admin_client):
     card, school = office("CARD").steps[0], office("SCHOOL").steps[0]  # the school sign-off needs the card
-    page = admin_client.post(f"/admin/steps/{card.id}", data=step_data(
-        office_id=card.office_id, title_en=card.title_en, prerequisites=[school.id])).get_data(as_text=True)
+    page = admin_client.post(
+        f"/admin/steps/{card.id}",
+        data=step_data(office_id=card.office_id, title_en=card.title_en, prerequisites=[school.id]),
+    ).get_data(as_text=True)
     assert "make a circle" in page
     db.session.refresh(card)
     assert card.prerequisites == []
@@ -329,9 +400,10 @@ def test_prerequisites_cannot_make_a_circle(admin_client):
 
 def test_an_automatic_step_needs_no_prerequisites(admin_client):
     card, dorm = office("CARD").steps[0], office("DORM").steps[0]
-    page = admin_client.post(f"/admin/steps/{card.id}", data=step_data(
-        office_id=card.office_id, title_en=card.title_en, mode="automatic",
-        prerequisites=[dorm.id])).get_data(as_text=True)
+    page = admin_client.post(
+        f"/admin/steps/{card.id}",
+        data=step_data(office_id=card.office_id, title_en=card.title_en, mode="automatic", prerequisites=[dorm.id]),
+    ).get_data(as_text=True)
     assert "cannot need other steps first" in page
     db.session.refresh(card)
     assert card.mode == StepMode.STAFF

@@ -55,8 +55,9 @@ def test_reusing_the_initial_password_is_refused_even_when_padded(client, make_s
     # A passport with more digits: its initial password is still the last six.
     student = make_student(passport_no="P12345678")
     log_in(client, student.account)
-    page = client.post("/password", data={"current_password": "345678", "new_password": "345678",
-                                          "confirm": "345678"}).get_data(as_text=True)
+    page = client.post(
+        "/password", data={"current_password": "345678", "new_password": "345678", "confirm": "345678"}
+    ).get_data(as_text=True)
     assert "at least 8 characters" in page
     assert "initial password" in page
 
@@ -66,8 +67,10 @@ def test_changing_the_password_replaces_the_keyed_hash_and_keeps_the_session(app
     app.config["PASSWORD_HASH_METHOD"] = DEFAULTS["PASSWORD_HASH_METHOD"]
     student = make_student()
     post_login(client, "1111210101", "345678")
-    response = client.post("/password", data={"current_password": "345678", "new_password": "a good passphrase",
-                                              "confirm": "a good passphrase"})
+    response = client.post(
+        "/password",
+        data={"current_password": "345678", "new_password": "a good passphrase", "confirm": "a good passphrase"},
+    )
     assert response.headers["Location"] == "/checklist"
     assert client.get("/checklist").status_code == 200  # this session was re-issued
     account = db.session.get(Account, student.account.id)
@@ -92,16 +95,20 @@ def test_production_hashes_passwords_with_scrypt(tmp_path, monkeypatch):
 def test_wrong_current_password_changes_nothing(client, make_student):
     student = make_student()
     log_in(client, student.account)
-    page = client.post("/password", data={"current_password": "000000", "new_password": "a good passphrase",
-                                          "confirm": "a good passphrase"}).get_data(as_text=True)
+    page = client.post(
+        "/password",
+        data={"current_password": "000000", "new_password": "a good passphrase", "confirm": "a good passphrase"},
+    ).get_data(as_text=True)
     assert "The current password is not right" in page
     assert db.session.get(Account, student.account.id).password_hash is None
 
 
 def test_mismatched_confirmation_is_reported(client, make_student):
     log_in(client, make_student().account)
-    page = client.post("/password", data={"current_password": "345678", "new_password": "a good passphrase",
-                                          "confirm": "another phrase"}).get_data(as_text=True)
+    page = client.post(
+        "/password",
+        data={"current_password": "345678", "new_password": "a good passphrase", "confirm": "another phrase"},
+    ).get_data(as_text=True)
     assert "The two new passwords differ" in page
 
 
@@ -178,8 +185,10 @@ def test_a_password_change_ends_other_sessions(app, client, make_student):
     post_login(client, "1111210101", "345678")
     other_device = app.test_client()
     post_login(other_device, "1111210101", "345678")
-    client.post("/password", data={"current_password": "345678", "new_password": "a good passphrase",
-                                   "confirm": "a good passphrase"})
+    client.post(
+        "/password",
+        data={"current_password": "345678", "new_password": "a good passphrase", "confirm": "a good passphrase"},
+    )
     assert client.get("/checklist").status_code == 200
     assert other_device.get("/checklist").status_code == 302
 
@@ -271,8 +280,9 @@ def test_the_window_is_checked_on_every_request(client, make_student, clock):
 def test_an_extended_window_lets_one_student_in(client, make_student, clock):
     from datetime import date
 
-    student = make_student(must_change=False, window_extended_until=date(2026, 7, 10),
-                           window_extension_reason="thesis defence late")
+    student = make_student(
+        must_change=False, window_extended_until=date(2026, 7, 10), window_extension_reason="thesis defence late"
+    )
     clock.set(datetime(2026, 7, 8, tzinfo=UTC))
     assert post_login(client, student.student_id, "345678").status_code == 302
 

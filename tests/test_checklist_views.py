@@ -85,8 +85,9 @@ def test_an_unknown_step_is_not_found(client, make_student):
 def test_a_blocked_step_shows_the_reason(client, make_student, make_account):
     student = make_student(must_change=False)
     with write_transaction():
-        clearance.block_step(student, office("DORM").steps[0], make_account("housing", office_code="DORM"),
-                             "Broken window in room 214")
+        clearance.block_step(
+            student, office("DORM").steps[0], make_account("housing", office_code="DORM"), "Broken window in room 214"
+        )
     log_in(client, student.account)
     page = client.get("/checklist").get_data(as_text=True)
     assert "Blocked by the office:" in page and "Broken window in room 214" in page

@@ -52,8 +52,15 @@ def test_import_help_names_its_options(runner):
 @pytest.fixture
 def fresh_app(tmp_path, clock):
     """An app on an empty database file, for init-db (whose migrations build the schema)."""
-    fresh = create_app({**TEST_KEYS, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}", "TESTING": True,
-                        "WTF_CSRF_ENABLED": False, "NOW": clock})
+    fresh = create_app(
+        {
+            **TEST_KEYS,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "NOW": clock,
+        }
+    )
     with restored_logging(), fresh.app_context():
         yield fresh
         db.session.remove()
@@ -65,8 +72,11 @@ def restored_logging() -> Iterator[None]:
     """Undo Alembic's logging setup (it disables every other logger), so later tests see logs as usual."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    disabled = {name: logger.disabled for name, logger in logging.root.manager.loggerDict.items()
-                if isinstance(logger, logging.Logger)}
+    disabled = {
+        name: logger.disabled
+        for name, logger in logging.root.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
     try:
         yield
     finally:
@@ -114,14 +124,27 @@ def test_init_db_demo_students_log_in_with_their_passport_digits(fresh_app):
 
 # --- create-cohort ---------------------------------------------------------------------------
 
-COHORT = ["create-cohort", "PG2014", "--name-en", "2014 postgraduates", "--name-zh", "2014级研究生",
-          "--opens", "2026-06-20", "--closes", "2026-07-03"]
+COHORT = [
+    "create-cohort",
+    "PG2014",
+    "--name-en",
+    "2014 postgraduates",
+    "--name-zh",
+    "2014级研究生",
+    "--opens",
+    "2026-06-20",
+    "--closes",
+    "2026-07-03",
+]
 
 
-@pytest.mark.parametrize("kind, documents", [
-    ("degree", "Graduation certificate and degree certificate"),
-    ("non-degree", "Certificate of completion"),
-])
+@pytest.mark.parametrize(
+    "kind, documents",
+    [
+        ("degree", "Graduation certificate and degree certificate"),
+        ("non-degree", "Certificate of completion"),
+    ],
+)
 def test_create_cohort_takes_its_documents_from_the_kind(runner, kind, documents):
     result = runner.invoke(args=[*COHORT, "--kind", kind])
     assert result.exit_code == 0, result.output
@@ -134,20 +157,40 @@ def test_create_cohort_takes_its_documents_from_the_kind(runner, kind, documents
 
 
 def test_create_cohort_keeps_the_certificate_details_given(runner):
-    result = runner.invoke(args=[*COHORT, "--kind", "degree", "--certificate-day", "2026-06-30",
-                                 "--certificate-hours", "09:00-12:00", "--certificate-place", "Room 105",
-                                 "--documents", "Degree certificate only"])
+    result = runner.invoke(
+        args=[
+            *COHORT,
+            "--kind",
+            "degree",
+            "--certificate-day",
+            "2026-06-30",
+            "--certificate-hours",
+            "09:00-12:00",
+            "--certificate-place",
+            "Room 105",
+            "--documents",
+            "Degree certificate only",
+        ]
+    )
     assert result.exit_code == 0, result.output
     created = cohort()
     assert (created.certificate_day, created.certificate_hours, created.certificate_place, created.documents) == (
-        date(2026, 6, 30), "09:00-12:00", "Room 105", "Degree certificate only")
+        date(2026, 6, 30),
+        "09:00-12:00",
+        "Room 105",
+        "Degree certificate only",
+    )
 
 
-@pytest.mark.parametrize("change, message", [
-    (["--closes", "2026-06-19"], "The window closes before it opens"),
-    (["--opens", "20/06/2026"], "'20/06/2026' is not a date in the form YYYY-MM-DD"),
-    (["--kind", "diploma"], "'diploma' is not one of 'degree', 'non-degree'"),
-], ids=["closes before it opens", "bad date", "unknown kind"])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (["--closes", "2026-06-19"], "The window closes before it opens"),
+        (["--opens", "20/06/2026"], "'20/06/2026' is not a date in the form YYYY-MM-DD"),
+        (["--kind", "diploma"], "'diploma' is not one of 'degree', 'non-degree'"),
+    ],
+    ids=["closes before it opens", "bad date", "unknown kind"],
+)
 def test_create_cohort_refuses_bad_options_and_writes_nothing(runner, change, message):
     before = counts()
     result = runner.invoke(args=[*COHORT, "--kind", "degree", *change])
@@ -169,13 +212,28 @@ def test_create_cohort_refuses_a_code_that_exists(runner, make_cohort):
 
 
 def test_create_user_makes_a_staff_account_of_an_office_and_school(runner):
-    result = runner.invoke(args=["create-user", "clinical", "--role", "staff", "--office", "school",
-                                 "--school", "School of Clinical Medicine", "--password", "long-enough-pw"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "clinical",
+            "--role",
+            "staff",
+            "--office",
+            "school",
+            "--school",
+            "School of Clinical Medicine",
+            "--password",
+            "long-enough-pw",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "Account clinical (staff) created." in result.output
     created = account("clinical")
-    assert (created.role, created.office.code, created.school.name) == (Role.STAFF, "SCHOOL",
-                                                                       "School of Clinical Medicine")
+    assert (created.role, created.office.code, created.school.name) == (
+        Role.STAFF,
+        "SCHOOL",
+        "School of Clinical Medicine",
+    )
     assert accounts.password_matches(created, "long-enough-pw")
     assert "long-enough-pw" not in created.password_hash
 
@@ -189,13 +247,17 @@ def test_create_user_asks_for_the_password_twice_when_not_given(runner):
 PASSWORD = ["--password", "long-enough-pw"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--role", "staff", *PASSWORD], "a staff account needs an office"),
-    (["--role", "staff", "--office", "GYM", *PASSWORD], "no office 'GYM'"),
-    (["--role", "admin", "--office", "LIB", *PASSWORD], "an admin works for every office and school"),
-    (["--role", "student", *PASSWORD], "'student' is not one of 'staff', 'desk', 'admin'"),
-    (["--role", "desk", "--school", "School of Nursing", "--password", "short"], "at least 8 characters"),
-], ids=["staff without office", "unknown office", "admin with office", "student", "short password"])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--role", "staff", *PASSWORD], "a staff account needs an office"),
+        (["--role", "staff", "--office", "GYM", *PASSWORD], "no office 'GYM'"),
+        (["--role", "admin", "--office", "LIB", *PASSWORD], "an admin works for every office and school"),
+        (["--role", "student", *PASSWORD], "'student' is not one of 'staff', 'desk', 'admin'"),
+        (["--role", "desk", "--school", "School of Nursing", "--password", "short"], "at least 8 characters"),
+    ],
+    ids=["staff without office", "unknown office", "admin with office", "student", "short password"],
+)
 def test_create_user_refuses_and_writes_nothing(runner, args, message):
     before = counts()
     result = runner.invoke(args=["create-user", "someone", *args])
@@ -230,12 +292,12 @@ HEADER = "student_id,name,passport_no,cohort,school,library_fees_owed"
 def test_import_students_reports_what_it_did(runner, tmp_path, make_cohort):
     make_cohort()
     path = tmp_path / "students.csv"
-    path.write_text(f"{HEADER}\n1111210101,Arjun Raghavan,J 4817263,UG2011,School of Nursing,12.50\n",
-                    encoding="utf-8")
+    path.write_text(f"{HEADER}\n1111210101,Arjun Raghavan,J 4817263,UG2011,School of Nursing,12.50\n", encoding="utf-8")
     result = runner.invoke(args=["import-students", str(path)])
     assert result.exit_code == 0, result.output
-    assert ("1 to add, 0 to update, 0 unchanged, 0 refused; 1 library holds to place; "
-            "new schools: School of Nursing") in result.output
+    assert (
+        "1 to add, 0 to update, 0 unchanged, 0 refused; 1 library holds to place; new schools: School of Nursing"
+    ) in result.output
     assert "Imported: 1 added, 0 updated, 1 holds placed." in result.output
 
 

@@ -45,7 +45,9 @@ def test_logout_without_a_token_keeps_the_session(client, make_account):
 def test_password_change_without_a_token_changes_nothing(client, make_student):
     student = make_student()
     log_in(client, student.account)
-    response = client.post("/password", data={"current_password": "345678", "new_password": "a good passphrase",
-                                              "confirm": "a good passphrase"})
+    response = client.post(
+        "/password",
+        data={"current_password": "345678", "new_password": "a good passphrase", "confirm": "a good passphrase"},
+    )
     assert response.status_code == 400
     assert db.session.get(Account, student.account.id).password_hash is None

@@ -71,8 +71,7 @@ def test_the_database_refuses_a_second_current_form_for_a_student(app, make_stud
 
     student = make_student()
     db.session.add(FormVersion(student_id=student.id, serial="LS2026-000001", code="AAAAAAAA"))
-    db.session.add(FormVersion(student_id=student.id, serial="LS2026-000002", code="BBBBBBBB",
-                               voided_at=None))
+    db.session.add(FormVersion(student_id=student.id, serial="LS2026-000002", code="BBBBBBBB", voided_at=None))
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()

@@ -26,15 +26,19 @@ def step(code):
 
 @pytest.fixture
 def staff(make_account):
-    return {code: make_account(code.lower(), office_code=code, display_name=f"{code} counter")
-            for code in STANDARD}
+    return {code: make_account(code.lower(), office_code=code, display_name=f"{code} counter") for code in STANDARD}
 
 
 @pytest.fixture
 def complete(make_student, staff):
     """A student with every step cleared: the library card by the student, the rest by the offices."""
-    student = make_student(must_change=False, name="Nguyễn Thị Hương", name_zh="阮氏香", nationality="Vietnam",
-                           programme="MSc Pharmacology")
+    student = make_student(
+        must_change=False,
+        name="Nguyễn Thị Hương",
+        name_zh="阮氏香",
+        nationality="Vietnam",
+        programme="MSc Pharmacology",
+    )
     with write_transaction():
         clearance.refresh_students([student.id])
         clearance.clear_step(student, step("LIB"), student.account)
@@ -91,10 +95,25 @@ def test_the_html_form_holds_everything_the_desk_needs(client, complete):
     log_in(client, complete.account)
     page = client.get("/form").get_data(as_text=True)
     form = current(complete)
-    for text in ("Wenzhou Medical University", "温州医科大学", "离校单", "1111210101", "Nguyễn Thị Hương", "阮氏香",
-                 "MSc Pharmacology", "Vietnam", form.serial, clearance.display_code(form), "student 本人",
-                 "system 系统", "DORM counter", "Graduation certificate and degree certificate", "2026-06-30",
-                 "School stamp", "data:image/svg+xml"):
+    for text in (
+        "Wenzhou Medical University",
+        "温州医科大学",
+        "离校单",
+        "1111210101",
+        "Nguyễn Thị Hương",
+        "阮氏香",
+        "MSc Pharmacology",
+        "Vietnam",
+        form.serial,
+        clearance.display_code(form),
+        "student 本人",
+        "system 系统",
+        "DORM counter",
+        "Graduation certificate and degree certificate",
+        "2026-06-30",
+        "School stamp",
+        "data:image/svg+xml",
+    ):
         assert text in page, text
     assert audit_count("form.printed") == 1
 
@@ -104,8 +123,14 @@ def test_the_pdf_text_holds_name_id_every_step_and_the_serial(client, complete):
     reader = PdfReader(io.BytesIO(pdf_of(client)))
     assert len(reader.pages) == 1
     text = " ".join(reader.pages[0].extract_text().split())  # table cells wrap long titles
-    for expected in ("Nguyễn Thị Hương", "阮氏香", "1111210101", current(complete).serial, "离校单",
-                     *(view.step.title_en for view in clearance.checklist(complete))):
+    for expected in (
+        "Nguyễn Thị Hương",
+        "阮氏香",
+        "1111210101",
+        current(complete).serial,
+        "离校单",
+        *(view.step.title_en for view in clearance.checklist(complete)),
+    ):
         assert expected in text, expected
     assert reader.pages[0].mediabox.width == pytest.approx(595.27, abs=1)  # A4
 
@@ -127,13 +152,16 @@ def test_the_qr_code_in_the_pdf_decodes_to_the_verify_url(client, complete, tmp_
     log_in(client, complete.account)
     (tmp_path / "form.pdf").write_bytes(pdf_of(client))
     subprocess.run(["pdftoppm", "-png", "-r", "150", str(tmp_path / "form.pdf"), str(tmp_path / "page")], check=True)
-    decoded = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "page-1.png")], capture_output=True,
-                             text=True, check=True).stdout.strip()
+    decoded = subprocess.run(
+        ["zbarimg", "-q", "--raw", str(tmp_path / "page-1.png")], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert decoded == "https://leaving.example.edu/verify/" + clearance.token_for(current(complete))
 
 
-@pytest.mark.parametrize("name", ["Zoë Müller", "Łukasz Wójcik", "Δημήτρης Παπαδόπουλος", "Дмитрий Волков",
-                                  "김민준", "たなか ゆき", "王美玲"])
+@pytest.mark.parametrize(
+    "name",
+    ["Zoë Müller", "Łukasz Wójcik", "Δημήτρης Παπαδόπουλος", "Дмитрий Волков", "김민준", "たなか ゆき", "王美玲"],
+)
 def test_names_in_every_supported_script_survive_into_the_pdf(client, complete, name):
     complete.name = name
     db.session.commit()
@@ -222,8 +250,9 @@ def test_a_void_form_cannot_be_handed_over(client, complete, desk, staff):
     with write_transaction():
         clearance.reopen_step(complete, step("CARD"), staff["CARD"], "Recheck")
     log_in(client, desk)
-    page = client.post("/desk/handover", data={"token": token, "printout_received": "y"},
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(
+        "/desk/handover", data={"token": token, "printout_received": "y"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "no longer valid" in page
     assert db.session.scalar(select(func.count()).select_from(Handover)) == 0
 
@@ -247,8 +276,12 @@ def test_an_altered_or_foreign_token_is_not_genuine(client, app, complete, desk,
 def test_the_typed_code_or_serial_finds_the_same_form(client, complete, desk):
     form = current(complete)
     log_in(client, desk)
-    for typed in (clearance.display_code(form), clearance.display_code(form).lower().replace("-", " "), form.serial,
-                  "https://leaving.example.edu/verify/" + clearance.token_for(form)):
+    for typed in (
+        clearance.display_code(form),
+        clearance.display_code(form).lower().replace("-", " "),
+        form.serial,
+        "https://leaving.example.edu/verify/" + clearance.token_for(form),
+    ):
         response = client.get("/desk", query_string={"q": typed}, follow_redirects=True)
         assert "Genuine and current" in response.get_data(as_text=True), typed
     assert "Not genuine" in client.get("/desk?q=ABCD-EFGH").get_data(as_text=True)

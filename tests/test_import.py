@@ -62,10 +62,14 @@ def cli_import(runner, tmp_path, data: bytes, *options: str):
 BAD_ROWS = {
     "empty student ID": (",Nobody,E 7654321,UG2011,School of Clinical Medicine,,,,,", "line 3: student_id is empty"),
     "duplicate student ID": (GOOD.replace("Arjun", "Other"), "line 3: student_id 1111210101 is already on line 2"),
-    "ID in scientific notation": ("1.11121E+11,Sushila Thapa,10293847,UG2011,School of Clinical Medicine,,,,,",
-                                  "line 3: student_id 1.11121E+11 is in scientific notation"),
-    "ID with other characters": ("1111 210102,Sushila Thapa,10293847,UG2011,School of Clinical Medicine,,,,,",
-                                 "line 3: student_id '1111 210102' may hold only letters, digits and hyphens"),
+    "ID in scientific notation": (
+        "1.11121E+11,Sushila Thapa,10293847,UG2011,School of Clinical Medicine,,,,,",
+        "line 3: student_id 1.11121E+11 is in scientific notation",
+    ),
+    "ID with other characters": (
+        "1111 210102,Sushila Thapa,10293847,UG2011,School of Clinical Medicine,,,,,",
+        "line 3: student_id '1111 210102' may hold only letters, digits and hyphens",
+    ),
     "unknown cohort": (SECOND.replace("UG2011", "UG1999"), "line 3: cohort 'UG1999' does not exist"),
     "passport under 6 digits": (SECOND.replace("10293847", "AB 12-345"), "line 3: passport_no has fewer than 6 digits"),
     "empty passport": (SECOND.replace("10293847", ""), "line 3: passport_no is empty"),
@@ -93,11 +97,15 @@ def test_one_bad_row_refuses_the_whole_file_with_its_line_number(runner, tmp_pat
     assert counts() == before
 
 
-@pytest.mark.parametrize("header, message", [
-    ("student_id,name,passport_no,cohort", "line 1: missing required column(s): school"),
-    (HEADER + ",phone", "line 1: unknown column(s): phone"),
-    (HEADER.replace("email", "name"), "line 1: column(s) named twice: name"),
-], ids=["missing column", "unknown column", "repeated column"])
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        ("student_id,name,passport_no,cohort", "line 1: missing required column(s): school"),
+        (HEADER + ",phone", "line 1: unknown column(s): phone"),
+        (HEADER.replace("email", "name"), "line 1: column(s) named twice: name"),
+    ],
+    ids=["missing column", "unknown column", "repeated column"],
+)
 def test_a_bad_header_refuses_the_file_on_line_1(runner, tmp_path, make_cohort, header, message):
     make_cohort()
     before = counts()
@@ -135,8 +143,13 @@ def test_a_student_id_that_is_a_staff_user_name_is_refused(make_cohort, make_acc
 def test_student_ids_differing_only_in_case_are_the_same_user_name(make_cohort, make_account):
     make_cohort()
     make_account(username="library")
-    plan = importing.plan_import(csv_bytes(GOOD.replace("1111210101", "Library"), SECOND.replace("1111210102", "ab-1"),
-                                           SECOND.replace("1111210102", "AB-1").replace("10293847", "20293847")))
+    plan = importing.plan_import(
+        csv_bytes(
+            GOOD.replace("1111210101", "Library"),
+            SECOND.replace("1111210102", "ab-1"),
+            SECOND.replace("1111210102", "AB-1").replace("10293847", "20293847"),
+        )
+    )
     assert [str(error) for error in plan.errors] == [
         "line 2: Library is already a staff account's user name",
         "line 4: student_id AB-1 is already on line 3",
@@ -162,8 +175,7 @@ def test_a_utf8_file_with_a_bom_is_read(make_cohort):
     assert student().name == "Arjun Raghavan"
 
 
-GB_ROWS = (GOOD.replace(",,MBBS", ",阿尔君,临床医学"),
-           SECOND.replace(",,MBBS", ",苏希拉,临床医学"))
+GB_ROWS = (GOOD.replace(",,MBBS", ",阿尔君,临床医学"), SECOND.replace(",,MBBS", ",苏希拉,临床医学"))
 
 
 def test_a_gb18030_file_is_read_when_asked(runner, tmp_path, make_cohort):
@@ -206,7 +218,8 @@ def test_a_quoted_field_over_several_lines_keeps_later_line_numbers_right(make_c
     data = csv_bytes(GOOD, multi_line, "1111210103,Tanvir Ahmed,BW 03847,UG2011,School of Pharmacy,,,,,")
     plan = importing.plan_import(data)
     assert [str(error) for error in plan.errors] == [
-        "line 6: passport_no has fewer than 6 digits, so no initial password can be made"]
+        "line 6: passport_no has fewer than 6 digits, so no initial password can be made"
+    ]
 
 
 def test_crlf_line_endings_and_blank_lines_keep_line_numbers_right(make_cohort):
@@ -243,20 +256,25 @@ def test_nothing_that_reveals_the_initial_password_is_stored(make_cohort):
     make_cohort()
     import_bytes(csv_bytes(GOOD))
     stored = " ".join(
-        str(value) for table in ("accounts", "students", "audit_events")
+        str(value)
+        for table in ("accounts", "students", "audit_events")
         for row in db.session.execute(text(f"SELECT * FROM {table}"))  # noqa: S608
-        for value in row)
+        for value in row
+    )
     for secret in ("E 1234-5678", "12345678", "345678"):
         assert secret not in stored
 
 
-@pytest.mark.parametrize("passport_no, password", [
-    ("E 1234-5678", "345678"),
-    ("18AB62947", "862947"),
-    ("123456", "123456"),
-    ("G 12 34 56 78 90", "567890"),
-    ("P-0012345", "012345"),
-])
+@pytest.mark.parametrize(
+    "passport_no, password",
+    [
+        ("E 1234-5678", "345678"),
+        ("18AB62947", "862947"),
+        ("123456", "123456"),
+        ("G 12 34 56 78 90", "567890"),
+        ("P-0012345", "012345"),
+    ],
+)
 def test_the_initial_password_is_the_last_6_digits_of_the_passport(make_cohort, passport_no, password):
     make_cohort()
     assert accounts.initial_password(passport_no) == password
@@ -277,8 +295,11 @@ def test_reimport_updates_details_and_keeps_progress_and_absent_students(make_co
     staff = make_account(username="housing", office_code="DORM")
     import_bytes(csv_bytes(GOOD, SECOND))
     dorm_step = db.session.scalar(select(Office).where(Office.code == "DORM")).steps[0]
-    db.session.add(StepStatus(student=student(), step=dorm_step, state=StepState.CLEARED, actor_kind=ActorKind.STAFF,
-                              actor_id=staff.id))
+    db.session.add(
+        StepStatus(
+            student=student(), step=dorm_step, state=StepState.CLEARED, actor_kind=ActorKind.STAFF, actor_id=staff.id
+        )
+    )
     db.session.commit()
     result = import_bytes(csv_bytes(GOOD.replace("Arjun Raghavan", "Arjun R. Raghavan")))
     assert (result.added, result.updated) == (0, 1)
@@ -347,8 +368,9 @@ def test_reimport_can_move_a_student_to_a_new_school(make_cohort):
 
 def fin_state(student_id: str) -> tuple[StepState, ActorKind] | None:
     fin_step = db.session.scalar(select(Office).where(Office.code == "FIN")).steps[0]
-    status = db.session.scalar(select(StepStatus).where(StepStatus.step_id == fin_step.id,
-                                                         StepStatus.student_id == student(student_id).id))
+    status = db.session.scalar(
+        select(StepStatus).where(StepStatus.step_id == fin_step.id, StepStatus.student_id == student(student_id).id)
+    )
     return (status.state, status.actor_kind) if status else None
 
 
@@ -409,8 +431,10 @@ def test_dry_run_reports_refused_rows_and_writes_nothing(runner, tmp_path, make_
 def test_a_few_hundred_generated_students_import_with_their_holds(make_cohort):
     # The timing at 20,000 rows is a benchmark: bench/import_students.py.
     make_cohort()
-    rows = [f"{2020000000 + n},Student {n},P {n:08d},UG2011,School {n % 12},,,,,{'12.50' if n % 10 == 0 else ''}"
-            for n in range(300)]
+    rows = [
+        f"{2020000000 + n},Student {n},P {n:08d},UG2011,School {n % 12},,,,,{'12.50' if n % 10 == 0 else ''}"
+        for n in range(300)
+    ]
     before = counts()
     result = import_bytes(csv_bytes(*rows))
     assert (result.added, result.updated, result.holds_placed) == (300, 0, 30)
@@ -444,4 +468,5 @@ def test_an_id_differing_only_in_case_from_an_existing_student_is_refused(make_c
     import_bytes(csv_bytes(GOOD.replace("1111210101", "AB-101")))
     plan = importing.plan_import(csv_bytes(GOOD.replace("1111210101", "ab-101")))
     assert [str(error) for error in plan.errors] == [
-        "line 2: student_id ab-101 differs only in case from the existing student AB-101: use the same spelling"]
+        "line 2: student_id ab-101 differs only in case from the existing student AB-101: use the same spelling"
+    ]

@@ -63,8 +63,18 @@ def setup(make_cohort, make_student, make_account, clock):
     clock.set(NOW)
     with write_transaction():
         clearance.record_handover(clearance.current_form(a), admin, True)
-    return {"ug": ug, "nd": nd, "a": a, "b": b, "c": c, "d": d, "admin": admin, "only_nd": only_nd,
-            "retired": retired, **staff}
+    return {
+        "ug": ug,
+        "nd": nd,
+        "a": a,
+        "b": b,
+        "c": c,
+        "d": d,
+        "admin": admin,
+        "only_nd": only_nd,
+        "retired": retired,
+        **staff,
+    }
 
 
 # --- Who may see the reports -------------------------------------------------------
@@ -79,8 +89,11 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, setup, url):
 @pytest.mark.parametrize("url", PAGES)
 @pytest.mark.parametrize("who", ["student", "staff", "desk"])
 def test_only_admins_see_the_reports(client, setup, make_account, url, who):
-    account = {"student": lambda: setup["a"].account, "staff": lambda: setup["LIB"],
-               "desk": lambda: make_account("desk", role=Role.DESK, office_code=None)}[who]()
+    account = {
+        "student": lambda: setup["a"].account,
+        "staff": lambda: setup["LIB"],
+        "desk": lambda: make_account("desk", role=Role.DESK, office_code=None),
+    }[who]()
     before = audit_count()
     log_in(client, account)
     assert client.get(url).status_code == 403
@@ -91,16 +104,23 @@ def test_only_admins_see_the_reports(client, setup, make_account, url, who):
 
 
 def tally_of(rows, name):
-    return next(t for item, t in rows if getattr(item, "code", None) == name or getattr(item, "name", None) == name
-                or getattr(item, "title_en", None) == name)
+    return next(
+        t
+        for item, t in rows
+        if getattr(item, "code", None) == name
+        or getattr(item, "name", None) == name
+        or getattr(item, "title_en", None) == name
+    )
 
 
 def test_statistics_per_cohort_and_school(setup):
     by_cohort = stats.by_cohort(stats.tallies())
-    assert tally_of(by_cohort, "UG2011") == stats.Tally(students=2, cleared=1, pending=0, blocked=1, forms=1,
-                                                        handed_over=1)
-    assert tally_of(by_cohort, "NDSHORT") == stats.Tally(students=2, cleared=0, pending=2, blocked=0, forms=0,
-                                                         handed_over=0)
+    assert tally_of(by_cohort, "UG2011") == stats.Tally(
+        students=2, cleared=1, pending=0, blocked=1, forms=1, handed_over=1
+    )
+    assert tally_of(by_cohort, "NDSHORT") == stats.Tally(
+        students=2, cleared=0, pending=2, blocked=0, forms=0, handed_over=0
+    )
     by_school = stats.by_school(stats.tallies())
     assert tally_of(by_school, "School of Clinical Medicine") == stats.Tally(3, 1, 2, 0, 1, 1)
     assert tally_of(by_school, "School of Nursing") == stats.Tally(1, 0, 0, 1, 0, 0)
@@ -148,12 +168,25 @@ def test_completions_are_counted_on_the_local_day_of_the_current_form(setup):
 def test_the_admin_home_shows_todays_numbers_chart_and_links(client, setup):
     log_in(client, setup["admin"])
     page = client.get("/admin/").get_data(as_text=True)
-    for number, label in [(4, "students"), (1, "fully cleared"), (1, "forms issued (current)"),
-                          (1, "certificates handed over"), (1, "blocked"), (2, "have done nothing yet"),
-                          (9, "steps cleared today")]:
+    for number, label in [
+        (4, "students"),
+        (1, "fully cleared"),
+        (1, "forms issued (current)"),
+        (1, "certificates handed over"),
+        (1, "blocked"),
+        (2, "have done nothing yet"),
+        (9, "steps cleared today"),
+    ]:
         assert f"<strong>{number}</strong> {label}" in page
-    for link in ("/admin/statistics", "/admin/audit", "/admin/export.csv", "/admin/cohorts", "/admin/offices",
-                 "/admin/accounts", "/admin/import"):
+    for link in (
+        "/admin/statistics",
+        "/admin/audit",
+        "/admin/export.csv",
+        "/admin/cohorts",
+        "/admin/offices",
+        "/admin/accounts",
+        "/admin/import",
+    ):
         assert f'href="{link}' in page
     assert page.count('<rect class="chart-bar"') == 2 * 14  # drawn wide and narrow
     assert page.count('data-day="2026-06-25" data-count="1"') == 2
@@ -215,13 +248,18 @@ def test_the_export_has_a_row_per_student_with_every_applicable_step(client, set
 
 
 def test_the_export_neutralises_spreadsheet_formulas(client, setup, make_student):
-    for number, name in [("2", '=HYPERLINK("http://evil.example","x")'), ("3", "+1"), ("4", "-2"), ("5", "@SUM(A1)"),
-                         ("6", "\tTabbed")]:
+    for number, name in [
+        ("2", '=HYPERLINK("http://evil.example","x")'),
+        ("3", "+1"),
+        ("4", "-2"),
+        ("5", "@SUM(A1)"),
+        ("6", "\tTabbed"),
+    ]:
         make_student(f"999000000{number}", cohort=setup["ug"], name=name, nationality="=1+1")
     log_in(client, setup["admin"])
     rows = read_csv(client.get(f"/admin/export.csv?scope=cohort&id={setup['ug'].id}"))
     names = {row[0]: row[1] for row in rows[1:]}
-    assert names["9990000002"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert names["9990000002"] == '\'=HYPERLINK("http://evil.example","x")'
     assert (names["9990000003"], names["9990000004"], names["9990000005"]) == ("'+1", "'-2", "'@SUM(A1)")
     assert names["9990000006"] == "'\tTabbed" and names["1111210101"] == "Arjun Raghavan"
     assert all(row[5] == "'=1+1" for row in rows[1:] if row[0].startswith("999"))
@@ -237,8 +275,7 @@ def visa_office(setup):
     """An office whose only step applies to the non-degree cohort."""
     visa = Office(code="VISA", name_en="Visa office")
     db.session.add(visa)
-    db.session.add(Step(office=visa, title_en="Exit visa", mode=StepMode.STAFF, position=200,
-                        cohorts=[setup["nd"]]))
+    db.session.add(Step(office=visa, title_en="Exit visa", mode=StepMode.STAFF, position=200, cohorts=[setup["nd"]]))
     db.session.commit()
     return visa
 
@@ -286,14 +323,17 @@ def test_the_audit_log_filters(client, setup):
     assert "No event matches" in client.get("/admin/audit?from=2026-06-26").get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ("from=2026-13-45", "is not a date"),
-    ("to=yesterday", "is not a date"),
-    ("from=2026-06-25&to=2026-06-20", "comes after"),
-    ("student=0000", "No student has the ID 0000"),
-    ("office=NOPE", "No office has the code NOPE"),
-    ("action=drop.tables", "no action called"),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("from=2026-13-45", "is not a date"),
+        ("to=yesterday", "is not a date"),
+        ("from=2026-06-25&to=2026-06-20", "comes after"),
+        ("student=0000", "No student has the ID 0000"),
+        ("office=NOPE", "No office has the code NOPE"),
+        ("action=drop.tables", "no action called"),
+    ],
+)
 def test_bad_audit_filters_say_what_is_wrong(client, setup, query, message):
     log_in(client, setup["admin"])
     response = client.get(f"/admin/audit?{query}")

@@ -29,8 +29,9 @@ def student(make_student):
 @pytest.fixture
 def staff(make_account):
     """One staff account per standard office, by code."""
-    return {code: make_account(code.lower(), office_code=code) for code in ("LIB", "DORM", "FIN", "CARD", "INTL",
-                                                                           "SCHOOL")}
+    return {
+        code: make_account(code.lower(), office_code=code) for code in ("LIB", "DORM", "FIN", "CARD", "INTL", "SCHOOL")
+    }
 
 
 def clear_all(student, staff) -> None:

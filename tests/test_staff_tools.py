@@ -38,14 +38,20 @@ def snapshot() -> tuple[int, int, int, int]:
 
 
 def csv_upload(text: str, name: str = "holds.csv", encoding: str = "utf-8", codec: str | None = None) -> dict:
-    return {"stage": "preview", "encoding": encoding,
-            "file": (io.BytesIO(text.encode(codec or encoding) if isinstance(text, str) else text), name)}
+    return {
+        "stage": "preview",
+        "encoding": encoding,
+        "file": (io.BytesIO(text.encode(codec or encoding) if isinstance(text, str) else text), name),
+    }
 
 
 def carried(page: str) -> dict:
     """The hidden fields of the page's confirm (or counter's clear) form, as the browser would send them back."""
-    form = next(form for form in re.findall(r"<form .*?</form>", page, re.S)
-                if 'value="confirm"' in form or "counter-clear" in form)
+    form = next(
+        form
+        for form in re.findall(r"<form .*?</form>", page, re.S)
+        if 'value="confirm"' in form or "counter-clear" in form
+    )
     fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form))
     fields.pop("csrf_token", None)
     return fields
@@ -61,8 +67,12 @@ def people(make_student, make_account, make_cohort):
         "b": make_student("1111210102", name="Sushila Thapa", must_change=False),
         "c": make_student("1111210103", name="Kwame Mensah", must_change=False),
         "nursing": make_student("1111210104", name="Wanjiru Kamau", school="School of Nursing", must_change=False),
-        "short": make_student("2222000001", name="Lee Min-jun", must_change=False,
-                              cohort=db.session.scalar(select(Cohort).where(Cohort.code == "NDSHORT"))),
+        "short": make_student(
+            "2222000001",
+            name="Lee Min-jun",
+            must_change=False,
+            cohort=db.session.scalar(select(Cohort).where(Cohort.code == "NDSHORT")),
+        ),
     }
     accounts = {
         "library": make_account("library", office_code="LIB"),
@@ -87,8 +97,13 @@ def clear_everything_but_school(student, admin) -> None:
 
 
 REQUESTS = [
-    ("get", HOLDS_URL), ("post", HOLDS_URL), ("get", BULK_URL), ("post", BULK_URL),
-    ("get", COUNTER_URL), ("get", COUNTER_URL + "?id=1111210101"), ("post", COUNTER_URL),
+    ("get", HOLDS_URL),
+    ("post", HOLDS_URL),
+    ("get", BULK_URL),
+    ("post", BULK_URL),
+    ("get", COUNTER_URL),
+    ("get", COUNTER_URL + "?id=1111210101"),
+    ("post", COUNTER_URL),
 ]
 
 
@@ -100,8 +115,14 @@ def test_only_office_workers_reach_the_tools(app, people, method, url, who, expe
         log_in(client, people["a"].account)
     elif who == "desk":
         log_in(client, people["desk"])  # a desk account that names no office
-    data = {"stage": "confirm", "ids": "1111210101", "id": "1111210101", "step": str(step_of("DORM").id),
-            "content": base64.b64encode(b"student_id,amount,reason\n1111210101,5,x\n").decode(), "encoding": "utf-8"}
+    data = {
+        "stage": "confirm",
+        "ids": "1111210101",
+        "id": "1111210101",
+        "step": str(step_of("DORM").id),
+        "content": base64.b64encode(b"student_id,amount,reason\n1111210101,5,x\n").decode(),
+        "encoding": "utf-8",
+    }
     before = snapshot()
     response = client.post(url, data=data) if method == "post" else client.get(url)
     assert response.status_code == expected
@@ -165,7 +186,8 @@ def test_confirm_places_every_hold_from_the_carried_file(client, people):
     holds = db.session.scalars(select(Hold).order_by(Hold.id)).all()
     assert [(h.student.student_id, h.amount, h.reason, h.source) for h in holds] == [
         ("1111210101", Decimal("35.50"), "Overdue books", HoldSource.LIST),
-        ("1111210102", None, "Lost library card", HoldSource.LIST)]
+        ("1111210102", None, "Lost library card", HoldSource.LIST),
+    ]
     assert shown(people["a"], step_of("LIB")) == "blocked"  # a cleared step is blocked again
     assert audit_count("hold.placed") == 2 and audit_count("hold.list-placed") == 1
     assert "2 holds placed from holds.csv" in client.get(HOLDS_URL).get_data(as_text=True)
@@ -191,15 +213,27 @@ def test_every_problem_is_reported_with_its_line_and_nothing_is_placed(client, p
     before = snapshot()
     preview = client.post(HOLDS_URL, data=csv_upload(BAD_LIST), content_type="multipart/form-data")
     page = preview.get_data(as_text=True)
-    for line, problem in [(3, "no student has the ID 9999999999"), (4, "not a student of your school"),
-                          (5, "“-3” is not an amount owed"), (6, "“abc” is not an amount owed"),
-                          (7, "“1.234” is not an amount owed"),
-                          (8, "already on line 5"), (9, "Give a reason")]:
+    for line, problem in [
+        (3, "no student has the ID 9999999999"),
+        (4, "not a student of your school"),
+        (5, "“-3” is not an amount owed"),
+        (6, "“abc” is not an amount owed"),
+        (7, "“1.234” is not an amount owed"),
+        (8, "already on line 5"),
+        (9, "Give a reason"),
+    ]:
         assert re.search(rf"Line {line}:</strong>[^<]*{re.escape(problem)}", page), (line, problem)
     assert "Place these" not in page
     # A forged confirm of the same file still places nothing: one bad row and nothing is written.
-    response = client.post(HOLDS_URL, data={"stage": "confirm", "encoding": "utf-8", "filename": "bad.csv",
-                                            "content": base64.b64encode(BAD_LIST.encode()).decode()})
+    response = client.post(
+        HOLDS_URL,
+        data={
+            "stage": "confirm",
+            "encoding": "utf-8",
+            "filename": "bad.csv",
+            "content": base64.b64encode(BAD_LIST.encode()).decode(),
+        },
+    )
     assert response.status_code == 200 and "Nothing was placed" in response.get_data(as_text=True)
     assert snapshot() == before
 
@@ -209,8 +243,11 @@ def test_a_step_that_does_not_apply_still_gets_the_hold(client, people):
     dorm = step_of("DORM")
     dorm.cohorts = [people["a"].cohort]
     db.session.commit()
-    page = client.post(HOLDS_URL, data=csv_upload("student_id,amount,reason\n2222000001,100,Keys\n"),
-                       content_type="multipart/form-data").get_data(as_text=True)
+    page = client.post(
+        HOLDS_URL,
+        data=csv_upload("student_id,amount,reason\n2222000001,100,Keys\n"),
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
     assert "No step of this office applies" in page
     client.post(HOLDS_URL, data=carried(page))
     assert db.session.scalar(select(Hold.reason).where(Hold.student_id == people["short"].id)) == "Keys"
@@ -224,8 +261,11 @@ def test_a_hold_list_on_finance_blocks_the_automatic_step_and_voids_the_form(cli
     form = clearance.current_form(student)
     assert form is not None and shown(student, step_of("FIN")) == "cleared"
     log_in(client, people["finance"])
-    page = client.post(HOLDS_URL, data=csv_upload("student_id,amount,reason\n1111210101,2300,Tuition unpaid\n"),
-                       content_type="multipart/form-data").get_data(as_text=True)
+    page = client.post(
+        HOLDS_URL,
+        data=csv_upload("student_id,amount,reason\n1111210101,2300,Tuition unpaid\n"),
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
     client.post(HOLDS_URL, data=carried(page))
     assert shown(student, step_of("FIN")) == "blocked"
     assert db.session.get(FormVersion, form.id).voided_at is not None
@@ -244,13 +284,16 @@ def test_gb18030_lists_are_read_when_chosen(client, people):
     assert db.session.scalar(select(Hold.reason)) == "逾期图书"
 
 
-@pytest.mark.parametrize(("content", "name", "message"), [
-    (b"PK\x03\x04\x14\x00\x06\x00", "holds.csv", "Excel workbook"),
-    (b"student_id,amount,reason\n", "holds.xlsx", "is not a CSV file"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00", "holds.csv", "not"),
-    (b"name,amount\nx,1\n", "holds.csv", "line 1: missing required column(s): student_id, reason"),
-    (b"", "holds.csv", "empty"),
-])
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"PK\x03\x04\x14\x00\x06\x00", "holds.csv", "Excel workbook"),
+        (b"student_id,amount,reason\n", "holds.xlsx", "is not a CSV file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "holds.csv", "not"),
+        (b"name,amount\nx,1\n", "holds.csv", "line 1: missing required column(s): student_id, reason"),
+        (b"", "holds.csv", "empty"),
+    ],
+)
 def test_files_that_are_not_hold_lists_are_refused_with_a_message(client, people, content, name, message):
     log_in(client, people["library"])
     response = client.post(HOLDS_URL, data=csv_upload(content, name=name), content_type="multipart/form-data")
@@ -293,8 +336,10 @@ def test_every_result_category_with_counts_ids_and_reasons(client, people, make_
     preview = client.post(BULK_URL, data={"ids": ids}).get_data(as_text=True)
     assert "<strong>1</strong> Will be cleared" in preview and "<strong>3</strong> Will be refused" in preview
     page = client.post(BULK_URL, data={"stage": "confirm", **carried(preview)}).get_data(as_text=True)
-    sections = {m.group(1): m.group(0) for m in
-                re.finditer(r'<section class="outcome [^"]*" id="outcome-([\w-]+)".*?</section>', page, re.S)}
+    sections = {
+        m.group(1): m.group(0)
+        for m in re.finditer(r'<section class="outcome [^"]*" id="outcome-([\w-]+)".*?</section>', page, re.S)
+    }
     assert "<strong>1</strong> Cleared" in page and "1111210101" in sections["cleared"]
     assert "<strong>1</strong> Already cleared" in page and "1111210102" in sections["already-cleared"]
     assert "<strong>1</strong> Not found" in page and "9999999999" in sections["not-found"]
@@ -306,8 +351,14 @@ def test_every_result_category_with_counts_ids_and_reasons(client, people, make_
     assert re.search(r"1111210105.*open hold.*Thesis copy not handed in", refused, re.S)
     assert re.search(r"1111210106.*blocked by staff.*Missing signature", refused, re.S)
     assert shown(a, school) == "cleared" and shown(c, school) == "pending"
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "step.cleared", AuditEvent.actor_id == people["clinical"].id)) == 1
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "step.cleared", AuditEvent.actor_id == people["clinical"].id)
+        )
+        == 1
+    )
 
 
 def test_an_automatic_step_is_refused_for_everyone(client, people):
@@ -328,16 +379,19 @@ def test_an_office_with_two_steps_chooses_which(client, people):
 def test_ids_from_an_uploaded_csv_column(client, people):
     log_in(client, people["housing"])
     data = "\ufeffname,student_id\r\nArjun Raghavan,1111210101\r\nSushila Thapa,1111210102\r\n".encode()
-    page = client.post(BULK_URL, data={"ids": "", "file": (io.BytesIO(data), "ids.csv")},
-                       content_type="multipart/form-data").get_data(as_text=True)
+    page = client.post(
+        BULK_URL, data={"ids": "", "file": (io.BytesIO(data), "ids.csv")}, content_type="multipart/form-data"
+    ).get_data(as_text=True)
     assert "<strong>2</strong> Will be cleared" in page and "<strong>0</strong> Not found" in page
 
 
 def test_three_thousand_ids_preview_and_clear_in_seconds(app, client, make_account, make_cohort):
     make_cohort()
     rows = [f"3000{n:06d},Student {n},E{n:08d},UG2011,School of Clinical Medicine,,,,," for n in range(3000)]
-    data = ("student_id,name,passport_no,cohort,school,name_zh,programme,nationality,email,library_fees_owed\n"
-            + "\n".join(rows)).encode()
+    data = (
+        "student_id,name,passport_no,cohort,school,name_zh,programme,nationality,email,library_fees_owed\n"
+        + "\n".join(rows)
+    ).encode()
     with write_transaction():
         importing.apply_import(importing.plan_import(data), None, "test")
     log_in(client, make_account("housing", office_code="DORM"))
@@ -350,8 +404,14 @@ def test_three_thousand_ids_preview_and_clear_in_seconds(app, client, make_accou
     print(f"\n3,000 IDs: preview {previewed - started:.2f} s, clear {cleared - previewed:.2f} s")
     assert "<strong>3000</strong> Will be cleared" in preview.get_data(as_text=True)
     assert "<strong>3000</strong> Cleared" in result.get_data(as_text=True)
-    assert db.session.scalar(select(func.count()).select_from(StepStatus).where(
-        StepStatus.step_id == step_of("DORM").id, StepStatus.state == StepState.CLEARED)) == 3000
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(StepStatus)
+            .where(StepStatus.step_id == step_of("DORM").id, StepStatus.state == StepState.CLEARED)
+        )
+        == 3000
+    )
     assert cleared - started < 60  # generous on a shared machine; the figures above are what matter
 
 
@@ -398,8 +458,7 @@ def test_the_clear_button_clears_the_one_shown(client, people):
 
 def test_the_counter_shows_a_block_and_refuses_to_clear(client, people):
     with write_transaction():
-        clearance.place_hold(people["a"], office("DORM"), people["housing"], "Room 214: broken window",
-                             Decimal("150"))
+        clearance.place_hold(people["a"], office("DORM"), people["housing"], "Room 214: broken window", Decimal("150"))
     log_in(client, people["housing"])
     page = client.get(COUNTER_URL + "?id=1111210101").get_data(as_text=True)
     assert "Blocked" in page and "Room 214: broken window" in page and "¥150" in page
@@ -430,8 +489,10 @@ class TestWithCsrf:
     def test_posts_without_the_token_change_nothing(self, client, people):
         log_in(client, people["housing"])
         before = snapshot()
-        for url, data in [(BULK_URL, {"stage": "confirm", "ids": "1111210101"}),
-                          (COUNTER_URL, {"current": "1111210101", "step": step_of("DORM").id, "action": "clear"})]:
+        for url, data in [
+            (BULK_URL, {"stage": "confirm", "ids": "1111210101"}),
+            (COUNTER_URL, {"current": "1111210101", "step": step_of("DORM").id, "action": "clear"}),
+        ]:
             assert client.post(url, data=data).status_code == 400
         assert snapshot() == before
 

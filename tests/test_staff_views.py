@@ -78,8 +78,9 @@ def test_a_school_office_sees_only_its_school(client, people):
 
 def test_one_click_clear_from_the_queue_returns_to_the_queue(client, people):
     log_in(client, people["housing"])
-    response = client.post(f"/staff/students/1111210101/steps/{step_of('DORM').id}/clear",
-                           data={"next": "/staff/?q=1111"})
+    response = client.post(
+        f"/staff/students/1111210101/steps/{step_of('DORM').id}/clear", data={"next": "/staff/?q=1111"}
+    )
     assert response.headers["Location"] == "/staff/?q=1111"
     assert clearance.step_view(people["a"], step_of("DORM")).shown == "cleared"
     assert "<strong>1</strong> cleared today" in client.get("/staff/").get_data(as_text=True)
@@ -120,15 +121,17 @@ def test_release_then_clear_and_the_student_sees_it(app, client, people):
 
 def test_clearing_with_an_open_hold_is_refused_with_a_message(client, people):
     log_in(client, people["library"])
-    page = client.post(f"/staff/students/1111210102/steps/{step_of('LIB').id}/clear",
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(f"/staff/students/1111210102/steps/{step_of('LIB').id}/clear", follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "open hold" in page and "9.90" in page
 
 
 def test_clearing_before_prerequisites_is_refused_with_their_names(client, people):
     log_in(client, people["clinical"])
-    page = client.post(f"/staff/students/1111210101/steps/{step_of('SCHOOL').id}/clear",
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(
+        f"/staff/students/1111210101/steps/{step_of('SCHOOL').id}/clear", follow_redirects=True
+    ).get_data(as_text=True)
     assert "these steps come first" in page and "Check out of student housing" in page
 
 
@@ -152,8 +155,9 @@ def test_placing_a_hold_on_a_cleared_step_blocks_it_again(client, people):
 def test_a_bad_amount_is_refused_with_a_message_and_nothing_placed(client, people):
     log_in(client, people["library"])
     before = snapshot()
-    page = client.post("/staff/students/1111210101/holds", data={"reason": "Fees", "amount": "-5"},
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(
+        "/staff/students/1111210101/holds", data={"reason": "Fees", "amount": "-5"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "at most 2 decimals" in page and snapshot() == before
 
 
@@ -232,8 +236,9 @@ def test_unknown_student_or_action_is_not_found(client, people):
 def test_amounts_are_yuan_and_fen_or_refused(client, people, amount):
     log_in(client, people["library"])
     before = snapshot()
-    page = client.post("/staff/students/1111210101/holds", data={"reason": "Fees", "amount": amount},
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(
+        "/staff/students/1111210101/holds", data={"reason": "Fees", "amount": amount}, follow_redirects=True
+    ).get_data(as_text=True)
     assert ("at most 2 decimals" in page or "Not a valid decimal" in page) and snapshot() == before
 
 
@@ -245,12 +250,14 @@ def test_the_rule_refuses_a_bad_amount_too(people):
 def test_a_reopened_step_tells_the_student_why(app, client, people):
     log_in(client, people["library"])
     client.post(f"/staff/students/1111210101/steps/{step_of('LIB').id}/clear")
-    client.post(f"/staff/students/1111210101/steps/{step_of('LIB').id}/reopen",
-                data={"reason": "Card not physically returned"})
+    client.post(
+        f"/staff/students/1111210101/steps/{step_of('LIB').id}/reopen", data={"reason": "Card not physically returned"}
+    )
     student_client = app.test_client()
     log_in(student_client, people["a"].account)
     assert "Reopened by the office: Card not physically returned" in student_client.get("/checklist").get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 @pytest.mark.parametrize("typed", ["nguyen", "NGUYỄN", "thi huong", "阮氏"])
@@ -264,16 +271,29 @@ def test_search_ignores_case_and_accents(client, make_student, make_account, mak
     assert "1111210109" in client.get("/staff/?q=lukasz wojcik").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("url", ["/staff/?cohort=²", "/staff/?page=²", "/staff/?school=99999999999999999999",
-                                 "/staff/?step=-1&page=0", "/staff/bulk-clear?step=²",
-                                 "/staff/bulk-clear?step=99999999999999999999"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/staff/?cohort=²",
+        "/staff/?page=²",
+        "/staff/?school=99999999999999999999",
+        "/staff/?step=-1&page=0",
+        "/staff/bulk-clear?step=²",
+        "/staff/bulk-clear?step=99999999999999999999",
+    ],
+)
 def test_odd_query_values_never_crash(client, people, url):
     log_in(client, people["library"])
     assert client.get(url).status_code in (200, 403, 404)
 
 
-@pytest.mark.parametrize("url", ["/staff/students/1111210101/steps/99999999999999999999/clear",
-                                 "/staff/students/1111210101/holds/99999999999999999999/release"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/staff/students/1111210101/steps/99999999999999999999/clear",
+        "/staff/students/1111210101/holds/99999999999999999999/release",
+    ],
+)
 def test_huge_ids_in_the_path_are_not_found(client, people, url):
     log_in(client, people["library"])
     assert client.post(url, data={"reason": "x"}).status_code == 404
@@ -282,8 +302,9 @@ def test_huge_ids_in_the_path_are_not_found(client, people, url):
 def test_a_nan_amount_is_refused_politely(client, people):
     log_in(client, people["library"])
     before = snapshot()
-    page = client.post("/staff/students/1111210101/holds", data={"reason": "Fees", "amount": "NaN"},
-                       follow_redirects=True)
+    page = client.post(
+        "/staff/students/1111210101/holds", data={"reason": "Fees", "amount": "NaN"}, follow_redirects=True
+    )
     assert page.status_code == 200 and snapshot() == before
 
 

@@ -51,10 +51,19 @@ def _verdict(form, typed: str):
         return render_template("error.html", title=_("Another school's form"), message=str(refused)), 403
     handover_form = HandoverForm(token=clearance.token_for(check.form)) if check.form else None
     # Right after this desk recorded it, say so in green rather than warn about it.
-    just = (check.handover is not None and session.pop("just_handed_over", None) == check.handover.id
-            and check.form.id == check.handover.form_version_id)
-    return render_template("desk/verdict.html", check=check, typed=typed, handover_form=handover_form,
-                           code=clearance.display_code(check.form) if check.form else "", just_handed_over=just)
+    just = (
+        check.handover is not None
+        and session.pop("just_handed_over", None) == check.handover.id
+        and check.form.id == check.handover.form_version_id
+    )
+    return render_template(
+        "desk/verdict.html",
+        check=check,
+        typed=typed,
+        handover_form=handover_form,
+        code=clearance.display_code(check.form) if check.form else "",
+        just_handed_over=just,
+    )
 
 
 @bp.route("/desk/handover", methods=["POST"])

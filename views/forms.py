@@ -31,5 +31,6 @@ class AmountField(StringField):
 
 class HoldForm(FlaskForm):
     amount = AmountField(_l("Amount owed (¥, optional)"))
-    reason = StringField(_l("Reason (the student sees it)"),
-                         validators=[DataRequired(message=_l("Give a reason.")), Length(max=300)])
+    reason = StringField(
+        _l("Reason (the student sees it)"), validators=[DataRequired(message=_l("Give a reason.")), Length(max=300)]
+    )

@@ -19,8 +19,15 @@ import pytest
 PROJECT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -40,15 +47,26 @@ def _free_port() -> int:
 def live_server(tmp_path_factory):
     """gunicorn with two workers on a fresh demo database; yields the base URL."""
     folder = tmp_path_factory.mktemp("live")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite3'}", "SECRET_KEY": "browser-secret",
-           "INITIAL_PASSWORD_KEY": "browser-initial", "FORM_SIGNING_KEY": "browser-form"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite3'}",
+        "SECRET_KEY": "browser-secret",
+        "INITIAL_PASSWORD_KEY": "browser-initial",
+        "FORM_SIGNING_KEY": "browser-form",
+    }
     bin_dir = Path(sys.executable).parent
-    subprocess.run([bin_dir / "flask", "--app", "app", "init-db", "--demo"], cwd=PROJECT, env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [bin_dir / "flask", "--app", "app", "init-db", "--demo"], cwd=PROJECT, env=env, check=True, capture_output=True
+    )
     port = _free_port()
     log = open(folder / "server.log", "w")  # noqa: SIM115 (open for the server's whole life)
-    server = subprocess.Popen([bin_dir / "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-                               "app:create_app()"], cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    server = subprocess.Popen(
+        [bin_dir / "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "app:create_app()"],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while True:

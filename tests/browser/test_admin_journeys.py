@@ -11,9 +11,11 @@ from playwright.sync_api import expect
 from tests.browser.conftest import ARTIFACTS, log_in, screenshot
 
 HEADER = "student_id,name,passport_no,cohort,school,name_zh,library_fees_owed\r\n"
-ROWS = ("3011000001,Amara Nwosu,A 1122-3344,UG2012,School of Nursing,,\r\n"
-        "3011000002,Chen Jia Hui,K7788990,UG2012,School of Nursing,陈佳慧,18.00\r\n"
-        "3011000003,Mateus Oliveira,FX 55-66-77,UG2012,School of Nursing,,\r\n")
+ROWS = (
+    "3011000001,Amara Nwosu,A 1122-3344,UG2012,School of Nursing,,\r\n"
+    "3011000002,Chen Jia Hui,K7788990,UG2012,School of Nursing,陈佳慧,18.00\r\n"
+    "3011000003,Mateus Oliveira,FX 55-66-77,UG2012,School of Nursing,,\r\n"
+)
 
 
 def create_cohort(page, base: str) -> None:

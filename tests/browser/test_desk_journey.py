@@ -94,5 +94,6 @@ def decode_qr(pdf_path) -> str:
     if not (shutil.which("pdftoppm") and shutil.which("zbarimg")):
         pytest.skip("poppler-utils or zbar-tools is not installed")
     subprocess.run(["pdftoppm", "-png", "-r", "110", str(pdf_path), str(ARTIFACTS / "form-pdf")], check=True)
-    return subprocess.run(["zbarimg", "-q", "--raw", str(ARTIFACTS / "form-pdf-1.png")], capture_output=True,
-                          text=True, check=True).stdout.strip()
+    return subprocess.run(
+        ["zbarimg", "-q", "--raw", str(ARTIFACTS / "form-pdf-1.png")], capture_output=True, text=True, check=True
+    ).stdout.strip()

@@ -32,19 +32,31 @@ def accounts_list():
         query = query.where(Account.role != Role.STUDENT)  # thousands of students: search for them
     if search:
         lowered = search.lower()  # lower() and autoescape: the same on SQLite and PostgreSQL
-        query = query.where(or_(func.lower(Account.username).contains(lowered, autoescape=True),
-                                func.lower(Account.display_name).contains(lowered, autoescape=True)))
+        query = query.where(
+            or_(
+                func.lower(Account.username).contains(lowered, autoescape=True),
+                func.lower(Account.display_name).contains(lowered, autoescape=True),
+            )
+        )
     found = db.session.scalars(query.limit(PAGE + 1)).all()
-    return render_template("admin/accounts.html", accounts=found[:PAGE], more=len(found) > PAGE, search=search,
-                           role=role, button=EmptyForm())
+    return render_template(
+        "admin/accounts.html",
+        accounts=found[:PAGE],
+        more=len(found) > PAGE,
+        search=search,
+        role=role,
+        button=EmptyForm(),
+    )
 
 
 def _account_form(existing: Account | None) -> AccountForm:
     form = AccountForm(obj=existing)
     form.office_id.choices = [SelectChoice(0, _("No office"))] + [
-        SelectChoice(o.id, f"{o.code} — {o.name_en}") for o in db.session.scalars(select(Office).order_by(Office.id))]
+        SelectChoice(o.id, f"{o.code} — {o.name_en}") for o in db.session.scalars(select(Office).order_by(Office.id))
+    ]
     form.school_id.choices = [SelectChoice(0, _("All schools"))] + [
-        SelectChoice(s.id, s.name) for s in db.session.scalars(select(School).order_by(School.name))]
+        SelectChoice(s.id, s.name) for s in db.session.scalars(select(School).order_by(School.name))
+    ]
     if existing is not None:
         del form.username, form.password  # a user name never changes; passwords change by reset
     if existing is not None and request.method == "GET":
@@ -83,19 +95,39 @@ def _save(existing: Account | None, form: AccountForm) -> tuple[Account, str | N
     role = Role(form.role.data)
     if existing is None:
         typed = form.password.data
-        created = accounts.create_account(form.username.data, role, office, school, typed or secrets.token_urlsafe(24),
-                                          form.display_name.data, actor=current_user, must_change=True)
+        created = accounts.create_account(
+            form.username.data,
+            role,
+            office,
+            school,
+            typed or secrets.token_urlsafe(24),
+            form.display_name.data,
+            actor=current_user,
+            must_change=True,
+        )
         return created, None if typed else accounts.reset_to_one_time_password(created, current_user)
-    accounts.update_account(existing, {"role": role, "office": office, "school": school,
-                                       "disabled": form.disabled.data, "display_name": form.display_name.data},
-                            current_user)
+    accounts.update_account(
+        existing,
+        {
+            "role": role,
+            "office": office,
+            "school": school,
+            "disabled": form.disabled.data,
+            "display_name": form.display_name.data,
+        },
+        current_user,
+    )
     return existing, None
 
 
 def _show_once(account: Account, password: str):
     """The one-time password, on this response only: it is stored nowhere but as a hash."""
-    return render_template("admin/one_time_password.html", account=account, password=password,
-                           days=current_app.config["ONE_TIME_PASSWORD_DAYS"])
+    return render_template(
+        "admin/one_time_password.html",
+        account=account,
+        password=password,
+        days=current_app.config["ONE_TIME_PASSWORD_DAYS"],
+    )
 
 
 @bp.route("/accounts/<int(max=999999999):account_id>/reset-password", methods=["POST"])

@@ -20,10 +20,16 @@ from views.admin.forms import CohortForm, ExtendForm
 @admin_only
 def cohorts():
     counts = dict(db.session.execute(select(Student.cohort_id, func.count()).group_by(Student.cohort_id)).all())
-    extended = db.session.scalars(select(Student).where(Student.window_extended_until.is_not(None))
-                                  .order_by(Student.student_id)).all()
-    return render_template("admin/cohorts.html", cohorts=db.session.scalars(select(Cohort).order_by(Cohort.opens_on)),
-                           counts=counts, extended=extended, extend_form=ExtendForm())
+    extended = db.session.scalars(
+        select(Student).where(Student.window_extended_until.is_not(None)).order_by(Student.student_id)
+    ).all()
+    return render_template(
+        "admin/cohorts.html",
+        cohorts=db.session.scalars(select(Cohort).order_by(Cohort.opens_on)),
+        counts=counts,
+        extended=extended,
+        extend_form=ExtendForm(),
+    )
 
 
 @bp.route("/cohorts/new", methods=["GET", "POST"])
@@ -50,10 +56,16 @@ def cohort(cohort_id: int | None = None):
             flash(_("Cohort %(code)s saved.", code=saved.code), "success")
             return redirect(url_for("admin.cohorts"))
     return render_template(
-        "admin/edit_form.html", form=form, back_url=url_for("admin.cohorts"), back_label=_("Cohorts"),
+        "admin/edit_form.html",
+        form=form,
+        back_url=url_for("admin.cohorts"),
+        back_label=_("Cohorts"),
         heading=_("Cohort %(code)s", code=existing.code) if existing else _("New cohort"),
-        hint=_("Dates are days in the university's time zone; the window includes both days. Students use the "
-               "system only inside it; staff work at any time."))
+        hint=_(
+            "Dates are days in the university's time zone; the window includes both days. Students use the "
+            "system only inside it; staff work at any time."
+        ),
+    )
 
 
 @bp.route("/cohorts/extend", methods=["POST"])

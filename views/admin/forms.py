@@ -28,23 +28,36 @@ class CohortForm(FlaskForm):
     code = StringField(_l("Code (as in the student CSV)"), validators=[DataRequired(), Length(max=32), CODE])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=200)])
     name_zh = StringField(_l("Name in Chinese"), validators=[Length(max=200)])
-    kind = SelectField(_l("Kind"), choices=[SelectChoice(CohortKind.DEGREE.value, _l("Degree students")),
-                                            SelectChoice(CohortKind.NON_DEGREE.value, _l("Non-degree students"))])
+    kind = SelectField(
+        _l("Kind"),
+        choices=[
+            SelectChoice(CohortKind.DEGREE.value, _l("Degree students")),
+            SelectChoice(CohortKind.NON_DEGREE.value, _l("Non-degree students")),
+        ],
+    )
     # InputRequired, not DataRequired: it keeps the "not a valid date" message of a mistyped date.
     opens_on = DateField(_l("Window opens (first day)"), validators=[InputRequired()])
     closes_on = DateField(_l("Window closes (last day, inclusive)"), validators=[InputRequired()])
     certificate_day = DateField(_l("Certificate day"), validators=[Optional()])
     certificate_hours = StringField(_l("Certificate hours"), validators=[Length(max=40), HOURS])
     certificate_place = StringField(_l("Certificate place"), validators=[Length(max=200)])
-    documents = StringField(_l("Documents handed over"), validators=[Length(max=300)],
-                            description=_l("Left empty: graduation and degree certificates for degree students, "
-                                           "a certificate of completion for non-degree students."))
+    documents = StringField(
+        _l("Documents handed over"),
+        validators=[Length(max=300)],
+        description=_l(
+            "Left empty: graduation and degree certificates for degree students, "
+            "a certificate of completion for non-degree students."
+        ),
+    )
 
 
 class ExtendForm(FlaskForm):
     student_id = StringField(_l("Student ID"), validators=[DataRequired(), Length(max=32)])
-    until = DateField(_l("May use the system until (inclusive)"), validators=[Optional()],
-                      description=_l("Leave empty to remove an extension."))
+    until = DateField(
+        _l("May use the system until (inclusive)"),
+        validators=[Optional()],
+        description=_l("Leave empty to remove an extension."),
+    )
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
 
 
@@ -64,14 +77,16 @@ class StepForm(FlaskForm):
     title_zh = StringField(_l("Title in Chinese"), validators=[Length(max=200)])
     instructions = TextAreaField(_l("Instructions"), validators=[Length(max=2000)])
     what_to_bring = StringField(_l("What to bring"), validators=[Length(max=500)])
-    position = IntegerField(_l("Order (smaller comes first)"), validators=[NumberRange(min=0, max=10000)],
-                            default=100)
-    mode = SelectField(_l("Who clears it"), choices=[
-        SelectChoice(StepMode.SELF_SERVICE.value, _l("Self-service: the student (or the office)")),
-        SelectChoice(StepMode.STAFF.value, _l("Staff: only the office")),
-        SelectChoice(StepMode.AUTOMATIC.value, _l("Automatic: the system, when the office holds nothing"))])
-    cohorts = SelectMultipleField(_l("Applies to cohorts"), coerce=int,
-                                  description=_l("None selected: every cohort."))
+    position = IntegerField(_l("Order (smaller comes first)"), validators=[NumberRange(min=0, max=10000)], default=100)
+    mode = SelectField(
+        _l("Who clears it"),
+        choices=[
+            SelectChoice(StepMode.SELF_SERVICE.value, _l("Self-service: the student (or the office)")),
+            SelectChoice(StepMode.STAFF.value, _l("Staff: only the office")),
+            SelectChoice(StepMode.AUTOMATIC.value, _l("Automatic: the system, when the office holds nothing")),
+        ],
+    )
+    cohorts = SelectMultipleField(_l("Applies to cohorts"), coerce=int, description=_l("None selected: every cohort."))
     prerequisites = SelectMultipleField(_l("Needs these steps first"), coerce=int)
     retired = BooleanField(_l("Retired (no longer applies; its history is kept)"))
     confirm_void = BooleanField(_l("Yes, void those forms"))
@@ -80,9 +95,14 @@ class StepForm(FlaskForm):
 class AccountForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(min=2, max=64)])
     display_name = StringField(_l("Name shown"), validators=[Length(max=200)])
-    role = SelectField(_l("Role"), choices=[SelectChoice(Role.STAFF.value, _l("Office staff")),
-                                            SelectChoice(Role.DESK.value, _l("Certificate desk")),
-                                            SelectChoice(Role.ADMIN.value, _l("Administrator"))])
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            SelectChoice(Role.STAFF.value, _l("Office staff")),
+            SelectChoice(Role.DESK.value, _l("Certificate desk")),
+            SelectChoice(Role.ADMIN.value, _l("Administrator")),
+        ],
+    )
     office_id = SelectField(_l("Office"), coerce=int)
     school_id = SelectField(_l("Limited to school"), coerce=int)
     password = PasswordField(_l("First password (changed at first login)"), validators=[Optional(), Length(max=200)])
@@ -91,6 +111,10 @@ class AccountForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     file = FileField(_l("Student list (CSV)"), validators=[FileRequired(_l("Choose a file."))])
-    encoding = SelectField(_l("Encoding"), choices=[
-        SelectChoice("utf-8", _l("UTF-8 (Excel: CSV UTF-8)")),
-        SelectChoice("gb18030", _l("GB18030 (Excel CSV on a Chinese system)"))])
+    encoding = SelectField(
+        _l("Encoding"),
+        choices=[
+            SelectChoice("utf-8", _l("UTF-8 (Excel: CSV UTF-8)")),
+            SelectChoice("gb18030", _l("GB18030 (Excel CSV on a Chinese system)")),
+        ],
+    )

@@ -44,8 +44,9 @@ def _preview(data: bytes, encoding: str):
         flash(_("The file was refused: %(why)s", why=str(refused)), "error")
         return render_template("admin/import.html", form=ImportForm()), 400
     carried = base64.b64encode(data).decode("ascii")
-    return render_template("admin/import_preview.html", plan=plan, carried=carried, encoding=encoding,
-                           button=EmptyForm())
+    return render_template(
+        "admin/import_preview.html", plan=plan, carried=carried, encoding=encoding, button=EmptyForm()
+    )
 
 
 @bp.route("/import/confirm", methods=["POST"])
@@ -59,8 +60,9 @@ def import_confirm():
         with write_transaction():
             plan = importing.plan_import(data, encoding)
             if not plan.ok:
-                raise importing.ImportRefused(_("%(n)d rows are now refused: check the preview again.",
-                                                n=len(plan.errors)))
+                raise importing.ImportRefused(
+                    _("%(n)d rows are now refused: check the preview again.", n=len(plan.errors))
+                )
             result = importing.apply_import(plan, current_user, "upload")
     except (binascii.Error, importing.ImportRefused) as refused:
         flash(_("Nothing was imported: %(why)s", why=str(refused)), "error")

@@ -43,21 +43,28 @@ def office(office_id: int | None = None):
             flash(_("Office %(code)s saved.", code=saved.code), "success")
             return redirect(url_for("admin.offices"))
     return render_template(
-        "admin/edit_form.html", form=form, back_url=url_for("admin.offices"), back_label=_("Offices and steps"),
+        "admin/edit_form.html",
+        form=form,
+        back_url=url_for("admin.offices"),
+        back_label=_("Offices and steps"),
         heading=_("Office %(code)s", code=existing.code) if existing else _("New office"),
-        hint=_("Students see where, when and whom to call on every step of this office."))
+        hint=_("Students see where, when and whom to call on every step of this office."),
+    )
 
 
 def _step_form(existing: Step | None) -> StepForm:
-    form = StepForm(obj=existing, data=None if existing or request.method == "POST" else
-                    {"office_id": request.args.get("office", type=int)})
+    form = StepForm(
+        obj=existing,
+        data=None if existing or request.method == "POST" else {"office_id": request.args.get("office", type=int)},
+    )
     offices = db.session.scalars(select(Office).order_by(Office.id))
     form.office_id.choices = [SelectChoice(o.id, o.name_en) for o in offices]
     cohorts = db.session.scalars(select(Cohort).order_by(Cohort.code))
     form.cohorts.choices = [SelectChoice(c.id, f"{c.code} — {c.name_en}") for c in cohorts]
     others = select(Step).where(Step.retired.is_(False)).order_by(Step.position)
-    form.prerequisites.choices = [SelectChoice(s.id, s.title_en) for s in db.session.scalars(others)
-                                  if existing is None or s.id != existing.id]
+    form.prerequisites.choices = [
+        SelectChoice(s.id, s.title_en) for s in db.session.scalars(others) if existing is None or s.id != existing.id
+    ]
     if existing is not None and request.method == "GET":
         form.cohorts.data = [c.id for c in existing.cohorts]
         form.prerequisites.data = [s.id for s in existing.prerequisites]

@@ -70,7 +70,7 @@ def _scale_top(highest: int) -> tuple[int, int]:
     """A round top for the axis and the step between grid lines (at most five)."""
     step = 1
     while math.ceil(max(highest, 1) / step) > 5:
-        step = next(s * 10 ** k for k in range(10) for s in (1, 2, 5) if s * 10 ** k > step)
+        step = next(s * 10**k for k in range(10) for s in (1, 2, 5) if s * 10**k > step)
     return step * math.ceil(max(highest, 1) / step), step
 
 
@@ -82,13 +82,25 @@ def bar_chart(days: list[tuple[date, int]], size: str = "wide", width: int = 720
     slot = (chart.right - chart.left) / len(days)
     for index, (day, count) in enumerate(days):
         height = plot_height * count / top_value
-        chart.bars.append(Bar(round(chart.left + slot * (index + 0.15), 2), round(chart.bottom - height, 2),
-                              round(slot * 0.7, 2), round(height, 2), day, count))
-    chart.ticks = [(round(chart.bottom - plot_height * value / top_value, 2), value)
-                   for value in range(0, top_value + 1, step)]
+        chart.bars.append(
+            Bar(
+                round(chart.left + slot * (index + 0.15), 2),
+                round(chart.bottom - height, 2),
+                round(slot * 0.7, 2),
+                round(height, 2),
+                day,
+                count,
+            )
+        )
+    chart.ticks = [
+        (round(chart.bottom - plot_height * value / top_value, 2), value) for value in range(0, top_value + 1, step)
+    ]
     every = math.ceil(len(days) / labels)
-    chart.labels = [(round(chart.left + slot * (i + 0.5), 2), format_date(day, "MMM d"))
-                    for i, (day, _count) in enumerate(days) if i % every == 0]
+    chart.labels = [
+        (round(chart.left + slot * (i + 0.5), 2), format_date(day, "MMM d"))
+        for i, (day, _count) in enumerate(days)
+        if i % every == 0
+    ]
     first = days[0][0]
     if first <= today() <= days[-1][0]:
         chart.today_x = round(chart.left + slot * ((today() - first).days + 0.5), 2)
@@ -109,9 +121,13 @@ def completion_charts(days: list[tuple[date, int]]) -> list[Chart]:
 @admin_only
 def home():
     cohorts = clearance.current_cohorts()
-    return render_template("admin/home.html", cohorts=cohorts, numbers=stats.today_numbers(cohorts),
-                           charts=completion_charts(stats.completions_per_day(cohorts)),
-                           admin_root=url_for("admin.home"))
+    return render_template(
+        "admin/home.html",
+        cohorts=cohorts,
+        numbers=stats.today_numbers(cohorts),
+        charts=completion_charts(stats.completions_per_day(cohorts)),
+        admin_root=url_for("admin.home"),
+    )
 
 
 @bp.route("/statistics")
@@ -122,12 +138,16 @@ def statistics():
     where = [Student.cohort_id == chosen.id] if chosen else []
     grouped = stats.tallies(where)
     return render_template(
-        "admin/statistics.html", cohorts=cohorts, chosen=chosen,
+        "admin/statistics.html",
+        cohorts=cohorts,
+        chosen=chosen,
         by_cohort=[(c, t) for c, t in stats.by_cohort(grouped) if chosen is None or c.id == chosen.id],
-        overall=stats.total(list(grouped.values())), by_school=stats.by_school(grouped),
-        by_step=stats.by_step(where), charts=completion_charts(
-            stats.completions_per_day([chosen] if chosen else cohorts)),
-        idle_count=stats.idle_count(where), idle=stats.idle_students(where),
+        overall=stats.total(list(grouped.values())),
+        by_school=stats.by_school(grouped),
+        by_step=stats.by_step(where),
+        charts=completion_charts(stats.completions_per_day([chosen] if chosen else cohorts)),
+        idle_count=stats.idle_count(where),
+        idle=stats.idle_students(where),
         admin_root=url_for("admin.home"),
     )
 
@@ -142,8 +162,7 @@ def export_progress():
     body, rows = exporting.progress_csv(scope)
     with write_transaction():
         audit.record("export.progress", current_user, subject=label, after=f"{rows} rows")
-    return Response(body, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 # --- The audit log ------------------------------------------------------------------
@@ -191,8 +210,15 @@ def _who_and_where(filters: AuditFilters) -> None:
 def audit_filters(args, actions: list[str]) -> AuditFilters:
     """The audit log's filters from the query string, with a message for each value that makes no sense."""
     text = {name: args.get(name, "").strip()[:64] for name in ("student", "account", "office", "action", "from", "to")}
-    filters = AuditFilters(text["student"], text["account"], text["office"], text["action"], text["from"], text["to"],
-                           page=_int_arg("page") or 1)
+    filters = AuditFilters(
+        text["student"],
+        text["account"],
+        text["office"],
+        text["action"],
+        text["from"],
+        text["to"],
+        page=_int_arg("page") or 1,
+    )
     _who_and_where(filters)
     if filters.action:
         if filters.action not in actions:
@@ -218,14 +244,26 @@ def audit_log():
         total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(*filters.conditions))
         pages = max(1, math.ceil(total / AUDIT_PAGE_SIZE))
         filters.page = min(filters.page, pages)
-        query = (select(AuditEvent, Student.student_id, Student.name, Office.code)
-                 .outerjoin(Student, Student.id == AuditEvent.student_id)
-                 .outerjoin(Office, Office.id == AuditEvent.office_id)
-                 .where(*filters.conditions).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-                 .limit(AUDIT_PAGE_SIZE).offset((filters.page - 1) * AUDIT_PAGE_SIZE))
+        query = (
+            select(AuditEvent, Student.student_id, Student.name, Office.code)
+            .outerjoin(Student, Student.id == AuditEvent.student_id)
+            .outerjoin(Office, Office.id == AuditEvent.office_id)
+            .where(*filters.conditions)
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .limit(AUDIT_PAGE_SIZE)
+            .offset((filters.page - 1) * AUDIT_PAGE_SIZE)
+        )
         rows = db.session.execute(query).all()
-    return render_template("admin/audit.html", filters=filters, actions=actions, rows=rows, total=total,
-                           pages=pages, page_url=_audit_page_url, admin_root=url_for("admin.home"))
+    return render_template(
+        "admin/audit.html",
+        filters=filters,
+        actions=actions,
+        rows=rows,
+        total=total,
+        pages=pages,
+        page_url=_audit_page_url,
+        admin_root=url_for("admin.home"),
+    )
 
 
 def _audit_page_url(number: int) -> str:

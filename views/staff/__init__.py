@@ -48,6 +48,5 @@ def scoped_student(student_no: str) -> Student:
     return student
 
 
-
 # The topics' routes, on this blueprint.
 from views.staff import queue, records, tools  # noqa: E402,F401

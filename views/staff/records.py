@@ -16,24 +16,41 @@ from views.staff import bp, current_office, office_args, office_workers, scoped_
 
 STEP_ACTIONS = {"clear", "block", "reopen"}
 
+
 @bp.route("/students/<student_no>")
 @office_workers
 def student(student_no: str):
     office = current_office()
     found = scoped_student(student_no)
     rows = clearance.checklist(found)
-    holds = db.session.scalars(select(Hold).where(Hold.student_id == found.id, Hold.office_id == office.id)
-                               .order_by(Hold.placed_at.desc())).all()
-    history = db.session.scalars(select(AuditEvent).where(AuditEvent.student_id == found.id)
-                                 .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(200)).all()
-    return render_template("staff/student.html", office=office, student=found, rows=rows, holds=holds,
-                           history=history, form=clearance.current_form(found), office_args=office_args(office),
-                           reason_form=ReasonForm(), hold_form=HoldForm(), button=EmptyForm())
+    holds = db.session.scalars(
+        select(Hold).where(Hold.student_id == found.id, Hold.office_id == office.id).order_by(Hold.placed_at.desc())
+    ).all()
+    history = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.student_id == found.id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(200)
+    ).all()
+    return render_template(
+        "staff/student.html",
+        office=office,
+        student=found,
+        rows=rows,
+        holds=holds,
+        history=history,
+        form=clearance.current_form(found),
+        office_args=office_args(office),
+        reason_form=ReasonForm(),
+        hold_form=HoldForm(),
+        button=EmptyForm(),
+    )
 
 
 def _back(student_no: str, office: Office):
-    return redirect(safe_next(request.form.get("next")) or
-                    url_for("staff.student", student_no=student_no, **office_args(office)))
+    return redirect(
+        safe_next(request.form.get("next")) or url_for("staff.student", student_no=student_no, **office_args(office))
+    )
 
 
 def run_change(change, success: str) -> None:
@@ -44,8 +61,10 @@ def run_change(change, success: str) -> None:
     except clearance.Refused as refused:
         flash(str(refused), "error")
     else:
-        flash(success if result is not False else _("Nothing to do: it was already done."),
-              "success" if result is not False else "info")
+        flash(
+            success if result is not False else _("Nothing to do: it was already done."),
+            "success" if result is not False else "info",
+        )
 
 
 @bp.route("/students/<student_no>/steps/<int(max=999999999):step_id>/<action>", methods=["POST"])
@@ -60,17 +79,22 @@ def step_action(student_no: str, step_id: int, action: str):
         abort(403)
     if action == "clear":
         if EmptyForm().validate_on_submit():
-            run_change(lambda: clearance.clear_step(found, step, current_user),
-                 _("%(step)s cleared for %(name)s.", step=step.title_en, name=found.name))
+            run_change(
+                lambda: clearance.clear_step(found, step, current_user),
+                _("%(step)s cleared for %(name)s.", step=step.title_en, name=found.name),
+            )
         return _back(student_no, office)
     form = ReasonForm()
     if not form.validate_on_submit():
         flash(_("Give a reason: the student and the audit log will see it."), "error")
         return _back(student_no, office)
     change = clearance.block_step if action == "block" else clearance.reopen_step
-    run_change(lambda: change(found, step, current_user, form.reason.data),
-         _("%(step)s blocked.", step=step.title_en) if action == "block" else
-         _("%(step)s reopened.", step=step.title_en))
+    run_change(
+        lambda: change(found, step, current_user, form.reason.data),
+        _("%(step)s blocked.", step=step.title_en)
+        if action == "block"
+        else _("%(step)s reopened.", step=step.title_en),
+    )
     return _back(student_no, office)
 
 
@@ -85,8 +109,10 @@ def place_hold(student_no: str):
             for error in errors:
                 flash(error, "error")
         return _back(student_no, office)
-    run_change(lambda: clearance.place_hold(found, office, current_user, form.reason.data, form.amount.data),
-         _("Hold placed on %(name)s.", name=found.name))
+    run_change(
+        lambda: clearance.place_hold(found, office, current_user, form.reason.data, form.amount.data),
+        _("Hold placed on %(name)s.", name=found.name),
+    )
     return _back(student_no, office)
 
 

@@ -71,8 +71,12 @@ def _new_upload() -> Upload:
     if encoding not in ENCODINGS:
         raise ImportRefused(_("Choose the encoding utf-8 or gb18030."))
     if not file.filename.lower().endswith(LIST_SUFFIXES):
-        raise ImportRefused(_("%(name)s is not a CSV file: save the list from Excel as CSV UTF-8 (comma delimited).",
-                              name=file.filename))
+        raise ImportRefused(
+            _(
+                "%(name)s is not a CSV file: save the list from Excel as CSV UTF-8 (comma delimited).",
+                name=file.filename,
+            )
+        )
     return Upload(file.read(MAX_LIST_BYTES + 1), encoding, file.filename[:200])
 
 
@@ -123,8 +127,12 @@ def _place_holds(office: Office, upload: Upload):
     if not plan.ok:
         flash(_("Nothing was placed: the list has problems now (the students may have changed)."), "error")
         return _page("staff/holds_upload.html", office, plan=plan, upload=upload)
-    flash(ngettext("%(num)d hold placed from %(file)s.", "%(num)d holds placed from %(file)s.", placed,
-                   file=upload.filename), "success")
+    flash(
+        ngettext(
+            "%(num)d hold placed from %(file)s.", "%(num)d holds placed from %(file)s.", placed, file=upload.filename
+        ),
+        "success",
+    )
     return redirect(url_for("staff.holds_upload", **office_args(office)))
 
 
@@ -188,8 +196,16 @@ def counter():
     student, problem = _counter_student(number) if number else (None, "")
     rows = bulk.office_step_views(student, office, current_user) if student else []
     clearable = next(((view, entry) for view, entry in rows if entry.outcome == bulk.Outcome.CLEARED), None)
-    return _page("staff/counter.html", office, number=number, student=student, problem=problem, rows=rows,
-                 clearable=clearable[1] if clearable else None, clearable_step=clearable[0].step if clearable else None)
+    return _page(
+        "staff/counter.html",
+        office,
+        number=number,
+        student=student,
+        problem=problem,
+        rows=rows,
+        clearable=clearable[1] if clearable else None,
+        clearable_step=clearable[0].step if clearable else None,
+    )
 
 
 @bp.route("/counter", methods=["POST"])
@@ -213,6 +229,10 @@ def counter_clear():
     except clearance.Refused as refused:
         flash(_("Not cleared: %(who)s. %(why)s", who=who, why=refused), "error")
     else:
-        flash(_("Cleared: %(who)s, %(step)s.", who=who, step=step.title_en) if done else
-              _("Already cleared: %(who)s, %(step)s.", who=who, step=step.title_en), "success" if done else "info")
+        flash(
+            _("Cleared: %(who)s, %(step)s.", who=who, step=step.title_en)
+            if done
+            else _("Already cleared: %(who)s, %(step)s.", who=who, step=step.title_en),
+            "success" if done else "info",
+        )
     return redirect(url_for("staff.counter", **office_args(office)))
