@@ -281,12 +281,17 @@ def clear_step(student: Student, step: Step, actor: Account) -> bool:
     return True
 
 
-def block_step(student: Student, step: Step, actor: Account, reason: str) -> None:
-    """Block a step with a reason the student sees; it stays blocked until the office reopens it."""
+def _office_change(student: Student, step: Step, actor: Account, reason: str) -> tuple[str, StepView]:
+    """What blocking and reopening check first: a reason, the student locked, the office's right, the step."""
     reason = require_reason(reason)
     lock_student(student)
     _require_office(actor, student, step.office_id)
-    view = _view(student, step)
+    return reason, _view(student, step)
+
+
+def block_step(student: Student, step: Step, actor: Account, reason: str) -> None:
+    """Block a step with a reason the student sees; it stays blocked until the office reopens it."""
+    reason, view = _office_change(student, step, actor, reason)
     if not view.office_can_block:
         raise Refused(_l("This step is already blocked."))
     record_states([(student.id, step)], StepState.BLOCKED, actor, ActorKind.STAFF, reason, "step.blocked")
@@ -294,10 +299,7 @@ def block_step(student: Student, step: Step, actor: Account, reason: str) -> Non
 
 def reopen_step(student: Student, step: Step, actor: Account, reason: str) -> None:
     """Return a cleared or blocked step to pending (an automatic one is cleared again if nothing holds it)."""
-    reason = require_reason(reason)
-    lock_student(student)
-    _require_office(actor, student, step.office_id)
-    view = _view(student, step)
+    reason, view = _office_change(student, step, actor, reason)
     if not view.office_can_reopen:
         if view.is_automatic and view.recorded and view.recorded.state == StepState.CLEARED:
             raise Refused(_l("The system clears this step whenever nothing is held: place a hold instead."))

@@ -61,28 +61,28 @@ def _printable_form():
     return student, form, None
 
 
-def _audit_print(student, form, kind: str) -> None:
-    with write_transaction():
-        audit.record("form.printed", current_user, student_id=student.id, subject=form.serial, after=kind)
+def _printed(kind: str):
+    """The student and form to print, the print audited; or the page that says what is missing."""
+    student, form, refusal = _printable_form()
+    if refusal is None:
+        with write_transaction():
+            audit.record("form.printed", current_user, student_id=student.id, subject=form.serial, after=kind)
+    return student, form, refusal
 
 
 @bp.route("/form")
 @role_required(Role.STUDENT)
 def form_page():
-    student, form, refusal = _printable_form()
-    if refusal:
-        return refusal
-    _audit_print(student, form, "html")
-    return printing.render_form_html(printing.form_content(student, form))
+    student, form, refusal = _printed("html")
+    return refusal or printing.render_form_html(printing.form_content(student, form))
 
 
 @bp.route("/form.pdf")
 @role_required(Role.STUDENT)
 def form_pdf():
-    student, form, refusal = _printable_form()
+    student, form, refusal = _printed("pdf")
     if refusal:
         return refusal
-    _audit_print(student, form, "pdf")
     html = printing.render_form_html(printing.form_content(student, form, for_pdf=True), for_pdf=True)
     response = make_response(printing.render_pdf(html))
     response.headers["Content-Type"] = "application/pdf"

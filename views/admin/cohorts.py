@@ -12,7 +12,7 @@ import seeding
 from clearance.setup import COHORT_FIELDS, extend_window, save_cohort
 from database import db, write_transaction
 from models import Cohort, CohortKind, Student
-from views.admin import admin_only, bp
+from views.admin import admin_only, bp, save_and_return
 from views.admin.forms import CohortForm, ExtendForm
 
 
@@ -47,14 +47,13 @@ def cohort(cohort_id: int | None = None):
         values["kind"] = CohortKind(values["kind"])
         values["documents"] = values["documents"] or seeding.documents_for(values["kind"])
         values["code"] = existing.code if existing else form.code.data
-        try:
-            with write_transaction():
-                saved = save_cohort(existing, values, current_user)
-        except clearance.Refused as refused:
-            flash(str(refused), "error")
-        else:
-            flash(_("Cohort %(code)s saved.", code=saved.code), "success")
-            return redirect(url_for("admin.cohorts"))
+        done = save_and_return(
+            lambda: save_cohort(existing, values, current_user),
+            lambda saved: _("Cohort %(code)s saved.", code=saved.code),
+            "admin.cohorts",
+        )
+        if done:
+            return done
     return render_template(
         "admin/edit_form.html",
         form=form,

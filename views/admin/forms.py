@@ -18,6 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from clearance.permissions import ROLE_LABELS
 from models import CohortKind, Role, StepMode
 
 CODE = Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Letters, digits, hyphens and underscores only."))
@@ -97,11 +98,7 @@ class AccountForm(FlaskForm):
     display_name = StringField(_l("Name shown"), validators=[Length(max=200)])
     role = SelectField(
         _l("Role"),
-        choices=[
-            SelectChoice(Role.STAFF.value, _l("Office staff")),
-            SelectChoice(Role.DESK.value, _l("Certificate desk")),
-            SelectChoice(Role.ADMIN.value, _l("Administrator")),
-        ],
+        choices=[SelectChoice(role.value, ROLE_LABELS[role]) for role in (Role.STAFF, Role.DESK, Role.ADMIN)],
     )
     office_id = SelectField(_l("Office"), coerce=int)
     school_id = SelectField(_l("Limited to school"), coerce=int)

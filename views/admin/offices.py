@@ -12,7 +12,7 @@ import clearance
 from clearance.setup import OFFICE_FIELDS, STEP_FIELDS, forms_voided_by, save_office, save_step
 from database import db, write_transaction
 from models import Cohort, Office, Step, StepMode
-from views.admin import admin_only, bp
+from views.admin import admin_only, bp, save_and_return
 from views.admin.forms import OfficeForm, StepForm
 
 
@@ -34,14 +34,13 @@ def office(office_id: int | None = None):
     if form.validate_on_submit():
         values = {name: getattr(form, name).data.strip() for name in OFFICE_FIELDS}
         values["code"] = values["code"].upper()
-        try:
-            with write_transaction():
-                saved = save_office(existing, values, current_user)
-        except clearance.Refused as refused:
-            flash(str(refused), "error")
-        else:
-            flash(_("Office %(code)s saved.", code=saved.code), "success")
-            return redirect(url_for("admin.offices"))
+        done = save_and_return(
+            lambda: save_office(existing, values, current_user),
+            lambda saved: _("Office %(code)s saved.", code=saved.code),
+            "admin.offices",
+        )
+        if done:
+            return done
     return render_template(
         "admin/edit_form.html",
         form=form,

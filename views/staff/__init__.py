@@ -14,6 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 import clearance
+from clearance.permissions import administers
 from database import db
 from models import Office, Role, Student
 from views.access import role_required
@@ -26,7 +27,7 @@ def current_office() -> Office:
     """The office the account works for; admins choose one with ?office=CODE (default: the first)."""
     code = request.values.get("office", "")
     chosen = db.session.scalar(select(Office).where(Office.code == code)) if code else None
-    if current_user.role == Role.ADMIN and chosen is None:
+    if administers(current_user) and chosen is None:
         chosen = db.session.scalar(select(Office).order_by(Office.id))
     office = clearance.working_office(current_user, chosen)
     if office is None:
@@ -36,7 +37,7 @@ def current_office() -> Office:
 
 def office_args(office: Office) -> dict:
     """The URL arguments that keep an admin on the office they chose."""
-    return {"office": office.code} if current_user.role == Role.ADMIN else {}
+    return {"office": office.code} if administers(current_user) else {}
 
 
 def scoped_student(student_no: str) -> Student:

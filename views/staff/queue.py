@@ -7,8 +7,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 import clearance
+from clearance.permissions import administers
 from database import db
-from models import Cohort, Office, Role, School
+from models import Cohort, Office, School
 from views.access import int_arg
 from views.staff import bp, current_office, office_args, office_workers
 
@@ -29,7 +30,7 @@ def queue():
         status=status if status in ("pending", "blocked", "cleared") else "",
     )
     page = clearance.office_queue(step, current_user, filters) if step else None
-    offices = db.session.scalars(select(Office).order_by(Office.id)).all() if current_user.role == Role.ADMIN else []
+    offices = db.session.scalars(select(Office).order_by(Office.id)).all() if administers(current_user) else []
     schools = [current_user.school] if current_user.school else db.session.scalars(select(School).order_by(School.name))
     return render_template(
         "staff/queue.html",
