@@ -48,6 +48,9 @@ def check_amount(amount: Decimal | None) -> Decimal | None:
     """An amount given as a number (None: no amount), to two decimals; `Refused` when it breaks the rule."""
     if amount is None:
         return None
-    if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
+    scientific = amount.is_finite() and amount.as_tuple().exponent > 0  # Decimal("1E+3"): Excel's notation
+    if not amount.is_finite() or scientific or amount <= 0 or amount > MAX_AMOUNT:
+        raise amount_refusal(amount)
+    if amount != amount.quantize(Decimal("0.01")):
         raise amount_refusal(amount)
     return amount.quantize(Decimal("0.01"))
