@@ -9,6 +9,7 @@ student or for thousands.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -155,24 +156,23 @@ def place_holds(
     if not checked:
         return []
     now = utcnow()
-    ids = list(
-        db.session.scalars(
-            insert(Hold).returning(Hold.id, sort_by_parameter_order=True),
-            [
-                {
-                    "student_id": hold.student_id,
-                    "office_id": office.id,
-                    "reason": hold.reason,
-                    "amount": hold.amount,
-                    "source": source,
-                    "placed_by_id": actor.id if actor else None,
-                    "placed_at": now,
-                    "release_reason": "",
-                }
-                for hold in checked
-            ],
-        )
+    db.session.execute(
+        insert(Hold),
+        [
+            {
+                "student_id": hold.student_id,
+                "office_id": office.id,
+                "reason": hold.reason,
+                "amount": hold.amount,
+                "source": source,
+                "placed_by_id": actor.id if actor else None,
+                "placed_at": now,
+                "release_reason": "",
+            }
+            for hold in checked
+        ],
     )
+    ids = _new_hold_ids(checked, office, now)
     audit.record_many(
         [
             audit.entry(
@@ -225,6 +225,21 @@ def reopen_held_steps(reasons: dict[int, tuple[Account | None, str]]) -> None:
         actor = reasons[pairs[0][0]][0]
         kind = ActorKind.STAFF if actor else ActorKind.SYSTEM
         record_states(pairs, StepState.PENDING, actor, kind, why, "step.reopened", settle=False)
+
+
+def _new_hold_ids(holds: list[NewHold], office: Office, placed_at) -> list[int]:
+    """The ids of holds just inserted, in the order given (no RETURNING: SQLite would insert row by row)."""
+    query = select(Hold.id, Hold.student_id).where(
+        Hold.office_id == office.id, Hold.placed_at == placed_at, Hold.released_at.is_(None)
+    )
+    by_student: dict[int, list[int]] = {}
+    for ids in chunks({hold.student_id for hold in holds}):
+        for hold_id, student_id in db.session.execute(query.where(Hold.student_id.in_(ids)).order_by(Hold.id)):
+            by_student.setdefault(student_id, []).append(hold_id)
+    # The newest ones of each student, in insertion order (the same moment may hold an earlier hold too).
+    wanted = Counter(hold.student_id for hold in holds)
+    newest = {sid: iter(found[-wanted[sid] :]) for sid, found in by_student.items()}
+    return [next(newest[hold.student_id]) for hold in holds]
 
 
 # --- One student's changes ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 
 import audit
 from clearance.status import chunks, completeness
@@ -46,47 +46,93 @@ def settle_forms(reasons: dict[int, tuple[Account | None, str]]) -> None:
                 select(FormVersion).where(FormVersion.student_id.in_(ids), FormVersion.voided_at.is_(None))
             )
         }
-        for student_id, is_complete in complete.items():
-            actor, why = reasons[student_id]
-            if is_complete and student_id not in current:
-                _issue(student_id, actor)
-            elif not is_complete and student_id in current:
-                _void(current[student_id], actor, why)
+        issue = [sid for sid, done in complete.items() if done and sid not in current]
+        void = [current[sid] for sid, done in complete.items() if not done and sid in current]
+        _issue(issue, reasons)
+        _void(void, reasons)
 
 
-def _issue(student_id: int, actor: Account | None) -> FormVersion:
+def _issue(student_ids: list[int], reasons: dict[int, tuple[Account | None, str]]) -> None:
+    """New current versions, in a few statements for any number of students."""
+    if not student_ids:
+        return
     now = utcnow()
-    form = FormVersion(student_id=student_id, serial=f"tmp-{secrets.token_hex(8)}", code=_new_code(), issued_at=now)
-    db.session.add(form)
-    db.session.flush()
-    form.serial = f"LS{now.year}-{form.id:06d}"  # short, ordered, unique: read off the printout
-    audit.record(
-        "form.issued",
-        actor,
-        student_id=student_id,
-        subject=form.serial,
-        after="current",
-        reason="every applicable step cleared",
+    codes = _new_codes(len(student_ids))
+    placeholders = {f"tmp-{secrets.token_hex(8)}": sid for sid in student_ids}
+    # No RETURNING: on SQLite it would insert row by row to keep the order; the unique placeholders say which is which.
+    db.session.execute(
+        insert(FormVersion),
+        [
+            {"student_id": sid, "serial": tmp, "code": code, "issued_at": now, "void_reason": ""}
+            for (tmp, sid), code in zip(placeholders.items(), codes, strict=True)
+        ],
     )
-    return form
-
-
-def _void(form: FormVersion, actor: Account | None, why: str) -> None:
-    form.voided_at = utcnow()
-    form.void_reason = why
-    audit.record(
-        "form.voided",
-        actor,
-        student_id=form.student_id,
-        subject=form.serial,
-        before="current",
-        after="void",
-        reason=why,
+    issued = db.session.execute(
+        select(FormVersion.id, FormVersion.serial).where(FormVersion.serial.in_(list(placeholders)))
+    ).all()
+    student_ids = [placeholders[tmp] for _id, tmp in issued]
+    ids = [form_id for form_id, _tmp in issued]
+    serials = [f"LS{now.year}-{form_id:06d}" for form_id in ids]  # short, ordered, unique: read off the printout
+    _update_by_id([{"id": i, "serial": serial} for i, serial in zip(ids, serials, strict=True)])
+    audit.record_many(
+        [
+            audit.entry(
+                "form.issued",
+                reasons[sid][0],
+                student_id=sid,
+                subject=serial,
+                after="current",
+                at=now,
+                reason="every applicable step cleared",
+            )
+            for sid, serial in zip(student_ids, serials, strict=True)
+        ]
     )
 
 
-def _new_code() -> str:
-    while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        if db.session.scalar(select(FormVersion.id).where(FormVersion.code == code)) is None:
-            return code
+def _void(forms: list[FormVersion], reasons: dict[int, tuple[Account | None, str]]) -> None:
+    """Void these versions, each with the reason its student is no longer complete."""
+    if not forms:
+        return
+    now = utcnow()
+    voided = [(form.id, form.student_id, form.serial) for form in forms]
+    changes = [{"id": form_id, "voided_at": now, "void_reason": reasons[sid][1]} for form_id, sid, _serial in voided]
+    _update_by_id(changes)
+    for form in forms:
+        db.session.expire(form)  # read again when next used
+    audit.record_many(
+        [
+            audit.entry(
+                "form.voided",
+                reasons[sid][0],
+                student_id=sid,
+                subject=serial,
+                before="current",
+                after="void",
+                reason=reasons[sid][1],
+                at=now,
+            )
+            for _form_id, sid, serial in voided
+        ]
+    )
+
+
+def _update_by_id(rows: list[dict]) -> None:
+    """Update form versions by id in one executemany (the ORM's bulk update by primary key runs one UPDATE
+    a row on SQLite, to check each row count)."""
+    table = FormVersion.__table__
+    values = {name: bindparam(name) for name in rows[0] if name != "id"}
+    db.session.execute(
+        table.update().where(table.c.id == bindparam("form_id")).values(**values),
+        [{**{k: v for k, v in row.items() if k != "id"}, "form_id": row["id"]} for row in rows],
+    )
+
+
+def _new_codes(count: int) -> list[str]:
+    """Short codes no form has yet: random, so a code cannot be guessed from another."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        wanted = {"".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)) for _ in range(count - len(codes))}
+        taken = set(db.session.scalars(select(FormVersion.code).where(FormVersion.code.in_(list(wanted)))))
+        codes |= wanted - taken
+    return list(codes)
