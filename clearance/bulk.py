@@ -1,6 +1,6 @@
 """An office's work on many students at once: clearing a list of IDs, and placing holds from a list.
 
-Both are read first and write nothing (the preview), then read again under the write lock and
+Both are read first and write nothing (the preview), then read again with the students locked and
 written in the caller's one transaction (the confirm). The lists arrive parsed (reading.py reads
 the files): these are the rules applied to them. Each ID is judged by the same checks as one
 student's Clear (`changes.refuse_unless_may_clear`) on the same views (`status.checklists`), and
@@ -22,6 +22,7 @@ from clearance.amounts import parse_amount
 from clearance.changes import NewHold, place_holds, record_states, refuse_unless_may_clear, require_reason
 from clearance.permissions import scope_students
 from clearance.refused import Refused, RowError
+from clearance.settle import lock_students
 from clearance.status import Shown, StepView, active_steps, checklist, checklists, chunks, step_applies
 from database import db
 from models import Account, ActorKind, Hold, HoldSource, Office, Step, StepState, Student
@@ -154,8 +155,7 @@ def clear_many(numbers: list[str], step: Step, actor: Account, repeated: int = 0
     judged again, so the result says what was done, not what the preview predicted.
     """
     found = _students_by_number(numbers)
-    for ids in chunks(sorted(s.id for s in found.values())):
-        db.session.execute(select(Student.id).where(Student.id.in_(ids)).with_for_update())
+    lock_students(s.id for s in found.values())
     plan = plan_bulk_clear(numbers, step, actor, repeated)
     due = [(entry.student.id, step) for entry in plan.entries if entry.outcome == Outcome.CLEARED]
     record_states(due, StepState.CLEARED, actor, ActorKind.STAFF, "", "step.cleared")

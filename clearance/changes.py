@@ -21,7 +21,7 @@ import audit
 from clearance.amounts import check_amount
 from clearance.permissions import acts_for_office, sees_student
 from clearance.refused import Refused
-from clearance.settle import touch
+from clearance.settle import lock_students, touch
 from clearance.status import Shown, StepView, chunks, step_view
 from clock import utcnow
 from database import db
@@ -44,7 +44,7 @@ MAX_REASON = 500
 
 def lock_student(student: Student) -> None:
     """Serialise changes to one student across app servers (a row lock; SQLite already holds the write lock)."""
-    db.session.execute(select(Student.id).where(Student.id == student.id).with_for_update())
+    lock_students([student.id])
 
 
 def _require_office(actor: Account, student: Student, office_id: int) -> None:
@@ -89,6 +89,7 @@ def record_states(
     settle: bool = True,
 ) -> None:
     """Record a new state of steps for students, (student id, step) pairs, with one audit event each."""
+    pairs = list({(sid, step.id): (sid, step) for sid, step in pairs}.values())  # each once
     if not pairs:
         return
     now = utcnow()
@@ -131,7 +132,7 @@ def record_states(
     if settle:
         touch(
             [sid for sid, _step in pairs],
-            f"step {pairs[0][1].title_en} {state.value}" + (f": {reason}" if reason else ""),
+            f"step {pairs[0][1].title_en} {action.removeprefix('step.')}" + (f": {reason}" if reason else ""),
             actor,
         )
 
@@ -155,6 +156,7 @@ def place_holds(
     checked = [NewHold(hold.student_id, require_reason(hold.reason), check_amount(hold.amount)) for hold in holds]
     if not checked:
         return []
+    lock_students(hold.student_id for hold in checked)  # first, in one order: two lists never deadlock
     now = utcnow()
     db.session.execute(
         insert(Hold),

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from sqlalchemy import bindparam, insert, select
 
 import audit
+from clearance.settle import lock_students
 from clearance.status import chunks, completeness
 from clock import utcnow
 from database import db
@@ -36,9 +37,8 @@ def recheck_forms(student_ids: Iterable[int], actor: Account | None, why: str) -
 
 def settle_forms(reasons: dict[int, tuple[Account | None, str]]) -> None:
     """Issue a version to each student who became complete; void, with its reason, the version of each who is not."""
-    for ids in chunks(reasons):
-        # Row locks on PostgreSQL, so concurrent changes to a student queue here; SQLite holds the write lock.
-        db.session.execute(select(Student.id).where(Student.id.in_(ids)).with_for_update())
+    for ids in chunks(sorted(reasons)):
+        lock_students(ids)  # concurrent changes to a student queue here (PostgreSQL; SQLite holds the write lock)
         complete = completeness(ids)
         current = {
             form.student_id: form

@@ -3,8 +3,10 @@
 Rule 5 says a form version exists exactly while every applicable step is cleared, however that
 came about; rule 4 says an automatic step is cleared whenever nothing is held. Callers do not have
 to remember either: whatever a transaction changed — a status, a hold, a student's cohort, a step's
-mode, cohorts or retirement, through the ORM or through the set-based writers here — marks the
-students concerned, and one `before_commit` hook settles them all once, in the same transaction.
+office, mode, cohorts or retirement, through the ORM or through the set-based writers in
+clearance.changes — marks the students concerned, and one `before_commit` hook settles them all
+once, in the same transaction. Savepoints (`begin_nested`) are not settled on their own: the
+outer commit settles everything.
 
 `touch` lets a writer say why (the reason a voided form shows); a change caught only by the flush
 hook gets a reason in general words.
@@ -22,6 +24,7 @@ from database import db
 from models import Account, Hold, Step, StepStatus, Student
 
 PENDING = "clearance.touched"
+WATCHED_STEP_FIELDS = ("office_id", "mode", "retired", "cohorts")
 
 
 Reason = tuple[Account | None, str]
@@ -83,11 +86,9 @@ def _general_reason(obj: StepStatus | Hold) -> str:
 
 
 def _note_step_change(session: Session, step: Step) -> None:
-    """A new step, or one whose mode, cohorts or retirement changed: its students before and after."""
+    """A new step, or one whose office, mode, cohorts or retirement changed: its students before and after."""
     state = inspect(step)
-    changed = step in session.new or any(
-        state.attrs[name].history.has_changes() for name in ("mode", "retired", "cohorts")
-    )
+    changed = step in session.new or any(state.attrs[name].history.has_changes() for name in WATCHED_STEP_FIELDS)
     if not changed:
         return
     history = state.attrs.cohorts.history
@@ -101,25 +102,41 @@ def _note_step_change(session: Session, step: Step) -> None:
 
 @event.listens_for(db.session, "before_commit")
 def _settle_before_commit(session: Session) -> None:
-    """Settle every touched student once, inside the transaction being committed."""
+    """Settle every touched student once, inside the (outermost) transaction being committed."""
+    if session.in_nested_transaction():  # releasing a savepoint: the outer commit settles
+        return
     if session.new or session.dirty or session.deleted:
         session.flush()  # changes still in the session mark their students too
-    if PENDING not in session.info:
+    touched: Touched | None = session.info.get(PENDING)
+    if touched is None:
         return
-    touched: Touched = session.info.pop(PENDING)
     for cohort_ids, (actor, why), given in touched.cohorts:
         query = select(Student.id)
         if cohort_ids is not None:
             query = query.where(Student.cohort_id.in_(sorted(cohort_ids)))
         touched.add(session.scalars(query), why, actor, given)
+    touched.cohorts.clear()
     settle(touched.reasons())
-    session.info.pop(PENDING, None)  # settling marks nothing new that needs settling again
+    # Only once settled: a settle that failed leaves the marks, so no later commit goes unsettled.
+    session.info.pop(PENDING, None)
 
 
 @event.listens_for(db.session, "after_transaction_end")
 def _forget_on_end(session: Session, transaction) -> None:
-    if transaction.parent is None:  # a rolled-back transaction settles nothing
+    if transaction.parent is None:  # committed (settled) or rolled back: nothing left to settle
         session.info.pop(PENDING, None)
+
+
+def lock_students(student_ids: Iterable[int]) -> None:
+    """Row-lock students in one order (sorted), so two transactions never wait for each other (PostgreSQL).
+
+    FOR NO KEY UPDATE: inserting a hold or a status (a foreign key to the student) does not wait for it.
+    SQLite holds the whole database's write lock already and ignores this.
+    """
+    from clearance.status import chunks
+
+    for ids in chunks(sorted(set(student_ids))):
+        db.session.execute(select(Student.id).where(Student.id.in_(ids)).with_for_update(key_share=True))
 
 
 def settle(reasons: dict[int, Reason]) -> None:
@@ -130,6 +147,7 @@ def settle(reasons: dict[int, Reason]) -> None:
     from clearance.forms import settle_forms
 
     if reasons:
+        lock_students(reasons)  # before any write, in one order
         reopen_held_steps(reasons)
         clear_due_automatic_steps(list(reasons))
         settle_forms(reasons)

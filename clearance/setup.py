@@ -156,7 +156,8 @@ def save_step(
     """Create or change a step; the unit of work settles every student whose steps changed."""
     _check_prerequisites(step, values["mode"], prerequisites)
     created = step is None
-    before = None if step is None or not step.cohorts else {c.id for c in step.cohorts}
+    # The cohorts it applied to before (None: every cohort); a new step applied to nobody.
+    before = set() if step is None else ({c.id for c in step.cohorts} or None)
     if created:
         step = Step(**{name: values[name] for name in STEP_FIELDS})
         db.session.add(step)
