@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -15,7 +14,7 @@ from sqlalchemy import select
 import accounts
 import importing
 import seeding
-from clearance import Refused
+from clearance import Refused, parse_amount
 from clearance.setup import save_cohort
 from clock import today
 from database import db, write_transaction
@@ -69,7 +68,7 @@ def _sample_students() -> list[dict]:
 
 
 def _owes(row: dict) -> bool:
-    return Decimal(row["library_fees_owed"] or 0) > 0
+    return parse_amount(row["library_fees_owed"]) is not None
 
 
 def _stop_on_errors(plan: importing.ImportPlan) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import insert, select
 import audit
 from accounts import initial_password, initial_password_digest
 from clearance import NewHold, place_holds, touch
+from clearance.status import LIBRARY_OFFICE
 from clock import utcnow
 from database import db
 from models import Account, Cohort, Hold, HoldSource, Office, Role, School, Student, student_search_key
@@ -161,7 +162,7 @@ def _import_holds() -> tuple[set[int], set[int]]:
     query = (
         select(Hold.student_id, Hold.released_at)
         .join(Office)
-        .where(Office.code == "LIB", Hold.source == HoldSource.IMPORT)
+        .where(Office.code == LIBRARY_OFFICE, Hold.source == HoldSource.IMPORT)
     )
     released, still_open = set(), set()
     for student_id, released_at in db.session.execute(query):
@@ -320,7 +321,7 @@ def _place_fee_holds(rows: list[StudentRow], ids_by_number, actor, actor_label: 
     """Place the library holds of the file, through the same writer as every other hold (rule 3)."""
     if not rows:
         return 0
-    library = db.session.scalar(select(Office).where(Office.code == "LIB"))
+    library = db.session.scalar(select(Office).where(Office.code == LIBRARY_OFFICE))
     if library is None:
         raise ValueError("the library office (LIB) does not exist: run init-db first")
     holds = [NewHold(ids_by_number[row.values["student_id"]], LIBRARY_FEES_REASON, row.fees) for row in rows]

@@ -24,9 +24,9 @@ def amount_refusal(typed: object) -> Refused:
     """The one message for an amount that is not one."""
     return Refused(
         _l(
-            "“%(typed)s” is not an amount owed: write yuan with a point for decimals, greater than 0, "
-            "at most 2 decimals and at most 99999999.99, e.g. 35.50 (leave it empty when nothing is "
-            "owed).",
+            "“%(typed)s” is not an amount owed: write yuan with a point for decimals and no thousands "
+            "separator, greater than 0, at most 2 decimals and at most 99999999.99, e.g. 1234.50 (leave it "
+            "empty when nothing is owed).",
             typed=typed,
         )
     )

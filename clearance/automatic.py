@@ -39,5 +39,5 @@ def clear_due_automatic_steps(student_ids: Iterable[int]) -> int:
 
 
 def refresh_students(student_ids: Iterable[int], why: str = "students refreshed", actor: Account | None = None) -> None:
-    """Settle these students' automatic steps and forms now, not only at commit (for the CLI and tests)."""
+    """Settle these students' automatic steps and forms now, not only at commit (tests, scripts)."""
     settle(dict.fromkeys(student_ids, (actor, why)))

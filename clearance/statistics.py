@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from clearance.queue import start_of_today_utc
-from clearance.status import complete_clause, step_pairs
+from clearance.status import Shown, complete_clause, step_pairs
 from clock import local
 from database import db
 from models import (
@@ -73,7 +73,7 @@ def tallies(where: Sequence[ColumnElement[bool]] = ()) -> dict[tuple[int, int], 
     """Students' progress grouped by (cohort id, school id); cleared means complete (`status.complete_clause`)."""
     pairs = step_pairs(where).subquery()
     per_student = (
-        select(pairs.c.student_id, _count_if(pairs.c.shown == "blocked").label("blocked"))
+        select(pairs.c.student_id, _count_if(pairs.c.shown == Shown.BLOCKED.value).label("blocked"))
         .group_by(pairs.c.student_id)
         .subquery()
     )
@@ -123,9 +123,9 @@ def by_step(where: Sequence[ColumnElement[bool]] = ()) -> list[tuple[Step, Tally
     query = select(
         pairs.c.step_id,
         func.count(),
-        _count_if(pairs.c.shown == "cleared"),
-        _count_if(pairs.c.shown == "pending"),
-        _count_if(pairs.c.shown == "blocked"),
+        _count_if(pairs.c.shown == Shown.CLEARED.value),
+        _count_if(pairs.c.shown == Shown.PENDING.value),
+        _count_if(pairs.c.shown == Shown.BLOCKED.value),
         _count_if(pairs.c.form),
         _count_if(pairs.c.handed),
     ).group_by(pairs.c.step_id)
@@ -167,7 +167,7 @@ def idle_students(where: Sequence[ColumnElement[bool]] = (), limit: int = IDLE_L
 def cleared_today(where: Sequence[ColumnElement[bool]] = ()) -> int:
     """Applicable steps cleared since midnight in the university's time zone (and still cleared)."""
     pairs = step_pairs(where).subquery()
-    query = select(func.count()).where(pairs.c.shown == "cleared", pairs.c.changed_at >= start_of_today_utc())
+    query = select(func.count()).where(pairs.c.shown == Shown.CLEARED.value, pairs.c.changed_at >= start_of_today_utc())
     return db.session.scalar(query)
 
 

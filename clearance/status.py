@@ -6,7 +6,7 @@ they agree):
 - a step applies to a cohort: `step_applies` / `applies_clause` (naming no cohort means every cohort)
 - an open hold of the step's office blocks it: `shown_state` / `shown_clause` (`held_clause`)
 - a student is complete when every applicable step is cleared: `is_complete` / `complete_clause`
-- an office's steps in force: `active_steps` / `Step.retired.is_(False)`
+- an office's steps in force: `active_steps` (in SQL, part of `applies_clause`)
 
 `checklists` builds the views of many students in a few queries; the checklist, the office pages,
 the bulk tools and the desk all read them from here.
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, exists, false, func, or_, select, true
+from sqlalchemy import Select, and_, case, exists, false, or_, select, true
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -179,11 +179,6 @@ def completeness(student_ids: Iterable[int]) -> dict[int, bool]:
         query = select(Student.id, complete_clause()).where(Student.id.in_(ids))
         result.update({sid: bool(done) for sid, done in db.session.execute(query)})
     return result
-
-
-def count_complete() -> ColumnElement[int]:
-    """In a query over students: how many are complete."""
-    return func.coalesce(func.sum(case((complete_clause(), 1), else_=0)), 0)
 
 
 # --- The views the pages show ---------------------------------------------------------------------

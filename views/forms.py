@@ -8,14 +8,20 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 import clearance
+from clearance.changes import MAX_REASON
 
 
 class EmptyForm(FlaskForm):
     """A button-only POST still carries the CSRF token."""
 
 
+GIVE_A_REASON = DataRequired(message=_l("Give a reason."))
+
+
 class ReasonForm(FlaskForm):
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("Give a reason.")), Length(max=500)])
+    reason = TextAreaField(
+        _l("Reason"), validators=[DataRequired(message=_l("Give a reason.")), Length(max=MAX_REASON)]
+    )
 
 
 class AmountField(StringField):
@@ -32,5 +38,6 @@ class AmountField(StringField):
 class HoldForm(FlaskForm):
     amount = AmountField(_l("Amount owed (¥, optional)"))
     reason = StringField(
-        _l("Reason (the student sees it)"), validators=[DataRequired(message=_l("Give a reason.")), Length(max=300)]
+        _l("Reason (the student sees it)"),
+        validators=[DataRequired(message=_l("Give a reason.")), Length(max=MAX_REASON)],
     )

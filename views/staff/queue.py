@@ -18,7 +18,7 @@ from views.staff import bp, current_office, office_args, office_workers
 @office_workers
 def queue():
     office = current_office()
-    steps = [step for step in office.steps if not step.retired]
+    steps = clearance.active_steps(office)
     args = request.args
     step = next((s for s in steps if s.id == int_arg(args.get("step"))), steps[0] if steps else None)
     status = args.get("status", "")
@@ -27,7 +27,7 @@ def queue():
         cohort_id=int_arg(args.get("cohort")),
         school_id=int_arg(args.get("school")),
         page=int_arg(args.get("page")) or 1,
-        status=status if status in ("pending", "blocked", "cleared") else "",
+        status=status if status in {shown.value for shown in clearance.Shown} else "",
     )
     page = clearance.office_queue(step, current_user, filters) if step else None
     offices = db.session.scalars(select(Office).order_by(Office.id)).all() if administers(current_user) else []
