@@ -10,23 +10,27 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 import audit
 from clearance.changes import Refused, lock_student
-from clearance.permissions import sees_student
+from clearance.permissions import sees_student, works_desk
 from clearance.status import StepView, checklist
+from clearance.window import certificate_place
 from clock import utcnow
 from database import db
-from models import Account, FormVersion, Handover, Role
+from models import Account, FormVersion, Handover, School, Student
 
 TOKEN_IN_TEXT = re.compile(r"/verify/([A-Za-z0-9._-]+)")
+SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")  # spaces, hyphens and the dashes an input method may type
+SERIAL_TYPED = re.compile(r"LS(\d{4})(\d{1,12})")  # LS2026-000003 once separators are gone; leading zeros optional
 
 
 def _signer() -> Signer:
@@ -52,62 +56,99 @@ def display_code(form: FormVersion) -> str:
     return f"{form.code[:4]}-{form.code[4:]}"
 
 
-def find_form(typed: str) -> FormVersion | None:
-    """The form for what a scanner or a person typed: the QR URL, a token, a short code or a serial."""
-    typed = typed.strip()
-    match = TOKEN_IN_TEXT.search(typed)
-    if match or "." in typed:  # only a signed token has a dot
-        return form_for_token(match.group(1) if match else typed)
-    code = re.sub(r"[\s-]", "", typed).upper()
-    return db.session.scalar(
-        select(FormVersion).where((FormVersion.code == code) | (FormVersion.serial == typed.upper()))
-    )
-
-
 class Verdict(enum.StrEnum):
     CURRENT = "current"
     VOID = "void"
     HANDED_OVER = "handed-over"
     NOT_GENUINE = "not-genuine"
+    NO_MATCH = "no-match"  # a typing mistake, not a forgery
+    STUDENT_ID = "student-id"  # a student ID typed instead of the form's code
+    OTHER_SCHOOL = "other-school"  # genuine, but another school's desk hands over
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the desk typed or scanned: the form it names, or the verdict when it names none."""
+
+    form: FormVersion | None
+    miss: Verdict = Verdict.NO_MATCH
 
 
 @dataclass
 class Check:
-    """What the desk sees after a scan."""
+    """What the desk sees after a scan; of another school's student only where to send them (school and place)."""
 
     verdict: Verdict
     form: FormVersion | None = None
     handover: Handover | None = None
     rows: list[StepView] | None = None
+    other_school: School | None = None
+    other_place: str = ""
 
     @property
     def student(self):
         return self.form.student if self.form else None
 
 
-def check_form(form: FormVersion | None, desk: Account) -> Check:
-    """The verdict on a scanned form, and audit that it was checked; Refused outside the desk's school."""
+def find_form(typed: str) -> Found:
+    """The form for what a scanner or a person typed: the QR URL, a token, a short code or a serial.
+
+    Only a token (QR content: a /verify/ URL, or anything with a dot) can be forged, so only a token whose
+    signature fails is "not genuine"; a typed code or serial that matches no form is a typing mistake.
+    """
+    typed = unicodedata.normalize("NFKC", typed).strip()  # full-width letters from a Chinese input method
+    match = TOKEN_IN_TEXT.search(typed)
+    if match or "." in typed:  # only a signed token has a dot
+        return Found(form_for_token(match.group(1) if match else typed), Verdict.NOT_GENUINE)
+    squeezed = SEPARATORS.sub("", typed).upper()
+    form = db.session.scalar(select(FormVersion).where(FormVersion.code == squeezed)) if squeezed else None
+    if form is None and (serial := SERIAL_TYPED.fullmatch(squeezed)):
+        year, number = serial.groups()
+        form = db.session.scalar(select(FormVersion).where(FormVersion.serial == f"LS{year}-{int(number):06d}"))
+    if form is not None:
+        return Found(form)
+    return Found(None, Verdict.STUDENT_ID if _looks_like_student_id(typed, squeezed) else Verdict.NO_MATCH)
+
+
+def _looks_like_student_id(typed: str, squeezed: str) -> bool:
+    """Digits alone: a student ID (a serial starts with LS; a code of digits alone matched already). So is any
+    student's ID as imported, letters and all, in any case (a full scan, only when nothing else matched)."""
+    if squeezed.isdigit():
+        return True
+    query = select(Student.id).where(func.upper(Student.student_id).in_({typed.upper(), squeezed})).limit(1)
+    return db.session.scalar(query) is not None
+
+
+def check_form(form: FormVersion | None, desk: Account, typed: str = "", miss: Verdict = Verdict.NOT_GENUINE) -> Check:
+    """The verdict on a scanned form (`miss` when there is none), audited with the verdict; of another school's
+    student only which school, so the desk can send them there."""
+    if not works_desk(desk):
+        raise Refused(_l("Only the certificate desk checks printed forms."))
     if form is None:
-        audit.record("form.verified", desk, after=Verdict.NOT_GENUINE.value)
-        return Check(Verdict.NOT_GENUINE)
-    if desk.role not in (Role.DESK, Role.ADMIN) or not sees_student(desk, form.student):
-        raise Refused(_l("This form belongs to a student of another school: their school's desk checks it."))
-    handover = db.session.scalar(select(Handover).where(Handover.student_id == form.student_id))
-    if handover:
-        verdict = Verdict.HANDED_OVER
-    elif form.voided_at:
-        verdict = Verdict.VOID
+        audit.record("form.verified", desk, subject=typed, after=miss.value)
+        return Check(miss)
+    if not sees_student(desk, form.student):
+        check = Check(
+            Verdict.OTHER_SCHOOL, other_school=form.student.school, other_place=certificate_place(form.student)
+        )
     else:
-        verdict = Verdict.CURRENT
-    audit.record("form.verified", desk, student_id=form.student_id, subject=form.serial, after=verdict.value)
-    return Check(verdict, form, handover, checklist(form.student))
+        handover = db.session.scalar(select(Handover).where(Handover.student_id == form.student_id))
+        check = Check(_verdict_on(form, handover), form, handover, checklist(form.student))
+    audit.record("form.verified", desk, student_id=form.student_id, subject=form.serial, after=check.verdict.value)
+    return check
+
+
+def _verdict_on(form: FormVersion, handover: Handover | None) -> Verdict:
+    if handover:
+        return Verdict.HANDED_OVER
+    return Verdict.VOID if form.voided_at else Verdict.CURRENT
 
 
 def record_handover(form: FormVersion, desk: Account, printout_received: bool) -> Handover:
     """Hand the cohort's certificates over, once per student, against the current form scanned."""
     student = form.student
     lock_student(student)
-    if desk.role not in (Role.DESK, Role.ADMIN) or not sees_student(desk, student):
+    if not works_desk(desk) or not sees_student(desk, student):
         raise Refused(_l("Your account does not hand over certificates for this student."))
     if not printout_received:
         raise Refused(_l("Keep the printed form: tick that you received it, then record the hand-over."))

@@ -1,4 +1,4 @@
-"""The Form for Leaving School: gating, content, PDF, QR code, verification, hand-over."""
+"""The Form for Leaving School: gating, content, PDF, QR code, voiding (the desk itself: test_desk.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 import clearance
 from database import db, write_transaction
-from models import FormVersion, Handover, Role
+from models import FormVersion, Role
 from tests.conftest import audit_count, log_in, make_cohort_step, office
 
 STANDARD = ("LIB", "DORM", "FIN", "CARD", "INTL", "SCHOOL")
@@ -203,116 +203,3 @@ def test_a_change_voids_the_printed_form(client, complete, staff, desk, change):
     log_in(client, desk)
     page = client.get(f"/verify/{token}").get_data(as_text=True)
     assert "No longer valid" in page and "Genuine and current" not in page
-
-
-# --- The desk -------------------------------------------------------------------------------
-
-
-def test_the_desk_sees_genuine_and_current_with_identity_and_records_the_hand_over_once(client, complete, desk):
-    token = clearance.token_for(current(complete))
-    log_in(client, desk)
-    page = client.get(f"/verify/{token}").get_data(as_text=True)
-    assert "Genuine and current" in page and "Nguyễn Thị Hương" in page and "1111210101" in page
-    assert "Vietnam" in page and "Record the hand-over" in page
-    response = client.post("/desk/handover", data={"token": token, "printout_received": "y"}, follow_redirects=True)
-    page = response.get_data(as_text=True)
-    assert "Hand-over recorded" in page and "handed over just now" in page and "Already handed over" not in page
-    assert "Already handed over" in client.get(f"/verify/{token}").get_data(as_text=True)  # any later scan
-    again = client.post("/desk/handover", data={"token": token, "printout_received": "y"}, follow_redirects=True)
-    assert "already handed over" in again.get_data(as_text=True)
-    assert db.session.scalar(select(func.count()).select_from(Handover)) == 1
-    assert audit_count("certificates.handed-over") == 1 and audit_count("form.verified") >= 2
-
-
-def test_the_hand_over_needs_the_printout(client, complete, desk):
-    token = clearance.token_for(current(complete))
-    log_in(client, desk)
-    page = client.post("/desk/handover", data={"token": token}, follow_redirects=True).get_data(as_text=True)
-    assert "tick that you received it" in page
-    assert db.session.scalar(select(func.count()).select_from(Handover)) == 0
-
-
-def test_a_later_scan_of_an_older_form_shows_the_hand_over(client, complete, desk, staff):
-    old_token = clearance.token_for(current(complete))
-    with write_transaction():
-        clearance.reopen_step(complete, step("CARD"), staff["CARD"], "Recheck")
-    with write_transaction():
-        clearance.clear_step(complete, step("CARD"), staff["CARD"])
-    new_token = clearance.token_for(current(complete))
-    log_in(client, desk)
-    client.post("/desk/handover", data={"token": new_token, "printout_received": "y"})
-    page = client.get(f"/verify/{old_token}").get_data(as_text=True)
-    assert "Already handed over" in page and "Certificate desk" in page
-
-
-def test_a_void_form_cannot_be_handed_over(client, complete, desk, staff):
-    token = clearance.token_for(current(complete))
-    with write_transaction():
-        clearance.reopen_step(complete, step("CARD"), staff["CARD"], "Recheck")
-    log_in(client, desk)
-    page = client.post(
-        "/desk/handover", data={"token": token, "printout_received": "y"}, follow_redirects=True
-    ).get_data(as_text=True)
-    assert "no longer valid" in page
-    assert db.session.scalar(select(func.count()).select_from(Handover)) == 0
-
-
-@pytest.mark.parametrize("tamper", ["serial", "signature", "foreign key"])
-def test_an_altered_or_foreign_token_is_not_genuine(client, app, complete, desk, tamper):
-    token = clearance.token_for(current(complete))
-    if tamper == "serial":
-        token = token.replace(current(complete).serial, "LS2026-000999")
-    elif tamper == "signature":
-        token = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
-    else:
-        app.config["FORM_SIGNING_KEY"] = "another university's key"
-        token = clearance.token_for(current(complete))
-        app.config["FORM_SIGNING_KEY"] = "test-form-signing-key"
-    log_in(client, desk)
-    page = client.get(f"/verify/{token}").get_data(as_text=True)
-    assert "Not genuine" in page and "Nguyễn" not in page
-
-
-def test_the_typed_code_or_serial_finds_the_same_form(client, complete, desk):
-    form = current(complete)
-    log_in(client, desk)
-    for typed in (
-        clearance.display_code(form),
-        clearance.display_code(form).lower().replace("-", " "),
-        form.serial,
-        "https://leaving.example.edu/verify/" + clearance.token_for(form),
-    ):
-        response = client.get("/desk", query_string={"q": typed}, follow_redirects=True)
-        assert "Genuine and current" in response.get_data(as_text=True), typed
-    assert "Not genuine" in client.get("/desk?q=ABCD-EFGH").get_data(as_text=True)
-
-
-def test_visitors_who_are_not_desk_staff_get_no_personal_data(app, complete, staff):
-    token = clearance.token_for(current(complete))
-    anonymous = app.test_client()
-    response = anonymous.get(f"/verify/{token}")
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
-    for account in (complete.account, staff["LIB"]):
-        client = app.test_client()
-        log_in(client, account)
-        response = client.get(f"/verify/{token}")
-        assert response.status_code == 403 and "Vietnam" not in response.get_data(as_text=True)
-
-
-def test_a_desk_limited_to_a_school_checks_only_its_students(client, complete, make_account):
-    other_school_desk = make_account("desk-nursing", role=Role.DESK, office_code=None, school="School of Nursing")
-    token = clearance.token_for(current(complete))
-    log_in(client, other_school_desk)
-    response = client.get(f"/verify/{token}")
-    assert response.status_code == 403 and "Nguyễn" not in response.get_data(as_text=True)
-    client.post("/desk/handover", data={"token": token, "printout_received": "y"})
-    assert db.session.scalar(select(func.count()).select_from(Handover)) == 0
-
-
-def test_the_student_sees_the_hand_over(app, client, complete, desk):
-    token = clearance.token_for(current(complete))
-    log_in(client, desk)
-    client.post("/desk/handover", data={"token": token, "printout_received": "y"})
-    student_client = app.test_client()
-    log_in(student_client, complete.account)
-    assert "Certificates handed over on" in student_client.get("/checklist").get_data(as_text=True)

@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired
 
 import clearance
 from database import write_transaction
-from models import Role
+from models import FormVersion, Role
 from views.access import role_required
 
 bp = Blueprint("desk", __name__)
@@ -30,25 +30,26 @@ def scan():
     typed = request.args.get("q", "").strip()[:300]
     if not typed:
         return render_template("desk/scan.html", typed="")
-    form = clearance.find_form(typed)
-    if form is not None:
-        return redirect(url_for("desk.verify", token=clearance.token_for(form)))
-    return _verdict(None, typed)
+    found = clearance.find_form(typed)
+    if found.form is not None:
+        return redirect(url_for("desk.verify", token=clearance.token_for(found.form)))
+    return _verdict(None, typed, found.miss)
 
 
 @bp.route("/verify/<token>")
 @desk_only
 def verify(token: str):
     """The URL in the QR code. Visitors who are not desk staff are asked to log in and learn nothing."""
-    return _verdict(clearance.form_for_token(token[:300]), token)
+    return _verdict(clearance.form_for_token(token[:300]), token[:300], clearance.Verdict.NOT_GENUINE)
 
 
-def _verdict(form, typed: str):
+def _verdict(form: FormVersion | None, typed: str, miss: clearance.Verdict):
+    """Check what was scanned (audited, whatever the verdict) and show the verdict; `miss` when no form matched."""
     try:
-        with write_transaction():  # checking a form is audited
-            check = clearance.check_form(form, current_user)
-    except clearance.Refused as refused:
-        return render_template("error.html", title=_("Another school's form"), message=str(refused)), 403
+        with write_transaction():
+            check = clearance.check_form(form, current_user, typed, miss)
+    except clearance.Refused:  # only desk accounts and admins check forms (desk_only says so first)
+        abort(403)
     handover_form = HandoverForm(token=clearance.token_for(check.form)) if check.form else None
     # Right after this desk recorded it, say so in green rather than warn about it.
     just = (

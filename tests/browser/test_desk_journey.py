@@ -1,5 +1,7 @@
 """Issue 4's journey: a student completes every step, prints the form; the desk scans it and hands over;
-a reopened step voids an earlier print."""
+a reopened step voids an earlier print. Issue 9: the verdict, the name and the hand-over button are on screen
+without scrolling at both widths; a typing mistake or a student ID is not a forgery; another school's desk is told
+where to send the student."""
 
 from __future__ import annotations
 
@@ -10,22 +12,60 @@ import subprocess
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ARTIFACTS, log_in, screenshot
+from tests.browser.conftest import ARTIFACTS, PHONE, log_in, screenshot
 from tests.browser.test_clearance_journeys import first_login
 
 STUDENT, INITIAL, PASSWORD = "1111210107", "748391", "kwame goes home 2026"
 
 
-def clear_as_admin(page, base: str, office: str) -> None:
-    page.goto(f"{base}/staff/students/{STUDENT}?office={office}")
+def clear_as_admin(page, base: str, office: str, student: str = STUDENT, name: str = "Kwame Mensah Asante") -> None:
+    page.goto(f"{base}/staff/students/{student}?office={office}")
     page.get_by_role("button", name="Clear this step").click()
-    expect(page.get_by_text("cleared for Kwame Mensah Asante")).to_be_visible()
+    expect(page.get_by_text(f"cleared for {name}")).to_be_visible()
+
+
+def desk_on_a_phone(browser, base: str, username: str = "desk"):
+    """A desk clerk working on a phone (375x812)."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    log_in(page, base, username, f"{username}-demo")
+    return page
+
+
+def scan(page, text: str) -> None:
+    """What a scanner does: type into the box that has the focus, then Enter; nobody clicks the box first."""
+    expect(page.locator("#scan-input")).to_be_focused()  # plain HTML autofocus, applied as the page renders
+    with page.expect_navigation():
+        page.keyboard.type(text)
+        page.keyboard.press("Enter")
+
+
+def on_screen(page, name: str, *more: str) -> None:
+    """The verdict (and the name, the button...) inside the viewport as the page opened: nothing scrolled away.
+    Saves what the clerk sees without scrolling, at this page's width."""
+    width, height = page.viewport_size["width"], page.viewport_size["height"]
+    for locator in (page.locator(".verdict"), *(page.locator(selector) for selector in more)):
+        expect(locator).to_be_visible()
+        box = locator.bounding_box()
+        inside = (
+            box["y"] >= 0 and box["y"] + box["height"] <= height and box["x"] >= 0 and box["x"] + box["width"] <= width
+        )
+        assert inside, f"{name}: {locator} at {box} is outside the {width}x{height} viewport"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{'phone' if width < 500 else 'desktop'}-viewport.png"))
+
+
+NAME, BUTTON = ".desk-name", ".handover-form button"
 
 
 def test_print_scan_hand_over_and_a_reopened_step_voids_an_earlier_print(live_server, phone, desktop, browser):
     first_login(phone, live_server, STUDENT, INITIAL, PASSWORD)
     with phone.expect_navigation():
         phone.get_by_role("button", name="Cancel my library card").click()
+    yes = phone.get_by_role("button", name="Yes, cancel my library card")  # asked first (issue 9, item 11)
+    if yes.count():
+        with phone.expect_navigation():
+            yes.click()
     log_in(desktop, live_server, "admin", "admin-demo")
     for office in ("DORM", "CARD", "INTL", "SCHOOL"):
         clear_as_admin(desktop, live_server, office)
@@ -55,17 +95,27 @@ def test_print_scan_hand_over_and_a_reopened_step_voids_an_earlier_print(live_se
     desktop.keyboard.press("Enter")
     expect(desktop.get_by_text("Genuine and current")).to_be_visible()
     expect(desktop.get_by_text(serial).first).to_be_visible()
+    on_screen(desktop, "desk-genuine", NAME, BUTTON)
     screenshot(desktop, "desk-genuine-desktop")
+    desk_phone = desk_on_a_phone(browser, live_server)
+    scan(desk_phone, scanned_url)
+    expect(desk_phone.get_by_text("Genuine and current")).to_be_visible()
+    on_screen(desk_phone, "desk-genuine", NAME, BUTTON)
 
     # Before the hand-over, the school reopens a step: the printout is void.
     admin = browser.new_page(viewport={"width": 1280, "height": 900})
     log_in(admin, live_server, "admin", "admin-demo")
     admin.goto(f"{live_server}/staff/students/{STUDENT}?office=CARD")
     admin.get_by_label("Reopen, with a reason").fill("Card balance refund not signed")
-    admin.get_by_role("button", name="Reopen").click()
-    desktop.reload()
-    expect(desktop.get_by_text("No longer valid")).to_be_visible()
-    expect(desktop.get_by_text("Card balance refund not signed").first).to_be_visible()
+    with admin.expect_navigation():
+        admin.get_by_role("button", name="Reopen").click()
+    confirm_if_asked(admin)
+    for page in (desktop, desk_phone):
+        page.reload()
+        expect(page.get_by_text("No longer valid")).to_be_visible()
+        expect(page.get_by_text("Card balance refund not signed").first).to_be_visible()
+        assert page.locator(BUTTON).count() == 0
+        on_screen(page, "desk-void", NAME)
     screenshot(desktop, "desk-void-desktop")
 
     # Cleared again: a new serial; the old printout stays void, the new one is handed over.
@@ -81,13 +131,97 @@ def test_print_scan_hand_over_and_a_reopened_step_voids_an_earlier_print(live_se
     desktop.get_by_label("I have received the printed form and keep it").check()
     desktop.get_by_role("button", name=re.compile("Record the hand-over")).click()
     expect(desktop.get_by_text("handed over just now")).to_be_visible()
+    on_screen(desktop, "desk-handed-over", NAME)
     screenshot(desktop, "desk-handed-over-desktop")
 
     desktop.goto(scanned_url)  # the first printout, scanned later
     expect(desktop.get_by_text("Already handed over")).to_be_visible()
+    scan(desk_phone, scanned_url)
+    expect(desk_phone.get_by_text("Already handed over")).to_be_visible()
+    on_screen(desk_phone, "desk-already-handed-over", NAME)
+    desk_phone.context.close()
     phone.goto(live_server + "/checklist")
-    expect(phone.get_by_text("Certificates handed over on")).to_be_visible()
+    expect(phone.get_by_text("Certificates collected on")).to_be_visible()  # issue 9, item 10
     screenshot(phone, "checklist-handed-over-phone")
+
+
+def confirm_if_asked(page) -> None:
+    """Voiding a printed form may ask for a confirmation first (issue 9, item 4): give it."""
+    confirm = page.get_by_role("button", name=re.compile(r"and void form|all the same"))
+    if confirm.count():
+        with page.expect_navigation():
+            confirm.first.click()
+
+
+def form_of(base: str, student_page) -> tuple[str, str]:
+    """The serial and the 8-letter code printed on a student's form."""
+    student_page.goto(base + "/form")
+    html = student_page.content()
+    serial = re.search(r"LS\d{4}-\d{6}", html).group()
+    return serial, re.search(r"Code 验证码: <strong>([A-Z0-9]{4}-[A-Z0-9]{4})", html).group(1)
+
+
+OTHER = ("1414320208", "382710", "Ong Mei Ling", "School of Ophthalmology and Optometry")
+
+
+def test_the_desk_sees_each_verdict_without_scrolling_and_a_typing_mistake_is_no_forgery(
+    live_server, browser, desktop, phone
+):
+    student, initial, name, school = OTHER
+    log_in(desktop, live_server, "admin", "admin-demo")
+    for office in ("LIB", "DORM", "CARD", "INTL", "SCHOOL"):
+        clear_as_admin(desktop, live_server, office, student, name)
+    first_login(phone, live_server, student, initial, "ong mei ling leaves")
+    serial, code = form_of(live_server, phone)
+    desk_phone = desk_on_a_phone(browser, live_server)
+    log_in(desktop, live_server, "desk", "desk-demo")
+
+    for page in (desktop, desk_phone):
+        # The serial as a clerk types it: lower case, no hyphen.
+        scan(page, serial.lower().replace("-", ""))
+        expect(page.get_by_text("Genuine and current")).to_be_visible()
+        on_screen(page, "desk-typed-serial", NAME, BUTTON)
+        # One wrong letter: a typing mistake, said so, with what was typed.
+        wrong = code[:-1] + ("X" if code[-1] != "X" else "Y")
+        scan(page, wrong)
+        expect(page.get_by_text("Nothing matches what you typed — check it and type it again")).to_be_visible()
+        expect(page.get_by_text(wrong)).to_be_visible()
+        assert page.get_by_text("Not genuine").count() == 0 and page.get_by_text(name).count() == 0
+        on_screen(page, "desk-nothing-matches")
+        # A student ID instead of the form's code.
+        scan(page, student)
+        expect(
+            page.get_by_text("That is a student ID: scan the QR code or type the code printed beside it")
+        ).to_be_visible()
+        on_screen(page, "desk-student-id")
+        # A QR code whose signature fails: that alone is "not genuine".
+        scan(page, f"{live_server}/verify/{serial}.forgedsignature")
+        expect(page.get_by_text("Not genuine")).to_be_visible()
+        expect(page.get_by_text("may be forged")).to_be_visible()
+        on_screen(page, "desk-not-genuine")
+
+    # The code typed in lower case with a space, on the phone; the hand-over recorded there.
+    scan(desk_phone, code.lower().replace("-", " "))
+    desk_phone.get_by_label("I have received the printed form and keep it").check()
+    with desk_phone.expect_navigation():
+        desk_phone.locator(BUTTON).click()
+    expect(desk_phone.get_by_text("handed over just now")).to_be_visible()
+    on_screen(desk_phone, "desk-handed-over", NAME)
+    desk_phone.context.close()
+
+    # Another school's desk keeps its scan box and names the student's school, nothing more.
+    other_desk_phone = desk_on_a_phone(browser, live_server, "desk-clinical")
+    log_in(desktop, live_server, "desk-clinical", "desk-clinical-demo")
+    for page in (desktop, other_desk_phone):
+        scan(page, code)
+        expect(page.get_by_text("Another school's student")).to_be_visible()
+        expect(page.get_by_text(f"send the student to the certificate desk of {school}")).to_be_visible()
+        expect(page.get_by_text("Certificates for this student are handed over at:")).to_be_visible()
+        assert page.get_by_text(name).count() == 0 and page.get_by_text(student).count() == 0
+        on_screen(page, "desk-other-school")
+        scan(page, "the box is still there")  # and focused: the next student is one scan away
+        expect(page.get_by_text("Nothing matches what you typed")).to_be_visible()
+    other_desk_phone.context.close()
 
 
 def decode_qr(pdf_path) -> str:
