@@ -119,6 +119,8 @@ class School(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     name_zh: Mapped[str] = mapped_column(String(200), default="")
+    # Where its students collect their certificates (office and room), unless their cohort names a place.
+    certificate_place: Mapped[str] = mapped_column(String(200), default="")
 
 
 class Office(db.Model):
@@ -226,14 +228,30 @@ _UNDECOMPOSED = str.maketrans(
 )
 
 
-def fold(text: str) -> str:
-    """Text as searched: lower case, accents removed, so people can type names without them."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_UNDECOMPOSED))
+# Umlauts spelt out, as people type them without the letters ("Müller" → "Mueller"); ß is already "ss".
+_TRANSLITERATED = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+
+
+def fold(text: str, transliterate: bool = False) -> str:
+    """Text as searched: lower case, no accents ("Müller" → "muller"); transliterated, umlauts spelt out ("mueller")."""
+    text = text.casefold()
+    if transliterate:
+        text = unicodedata.normalize("NFC", text).translate(_TRANSLITERATED)  # NFC: "u" + a combining diaeresis too
+    decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def student_search_key(name: str, name_zh: str) -> str:
-    return fold(f"{name} {name_zh}".strip())[:320]
+    """Both names folded, then the words that transliterate otherwise: "Zoë Müller" → "zoe muller mueller"."""
+    full = f"{name} {name_zh}".strip()
+    plain = fold(full)
+    spelt_out = [word for word in fold(full, transliterate=True).split() if word not in plain.split()]
+    return " ".join([plain, *spelt_out])[:320]
+
+
+def search_folds(word: str) -> set[str]:
+    """What a typed word may stand for in a search key: "müller" is "muller" or "mueller" ("mueller" stays itself)."""
+    return {fold(word), fold(word, transliterate=True)}
 
 
 @event.listens_for(Student, "before_insert")

@@ -23,6 +23,7 @@ from clearance.changes import NewHold, place_holds, record_states, refuse_unless
 from clearance.permissions import scope_students
 from clearance.refused import Refused, RowError
 from clearance.settle import lock_students
+from clearance.stakes import Stake, stakes_of
 from clearance.status import Shown, StepView, active_steps, checklist, checklists, chunks, step_applies
 from database import db
 from models import Account, ActorKind, Hold, HoldSource, Office, Step, StepState, Student
@@ -177,6 +178,7 @@ class HoldRow:
     amount: Decimal | None
     reason: str
     applies: bool  # whether a step of the office applies to the student; the hold is placed either way
+    stake: Stake | None = None  # the form it would void, the hand-over it follows (clearance.stakes)
 
 
 @dataclass
@@ -196,6 +198,11 @@ class HoldList:
     def total(self) -> Decimal:
         return sum((row.amount or Decimal(0) for row in self.rows), Decimal(0))
 
+    @property
+    def voiding(self) -> list[HoldRow]:
+        """The rows whose hold would void the student's current form."""
+        return [row for row in self.rows if row.stake and row.stake.form]
+
 
 def _hold_row_problems(
     values: dict[str, str], student: Student | None, visible: set[int], seen: dict[str, int]
@@ -205,7 +212,8 @@ def _hold_row_problems(
     if not number:
         problems.append(_("student_id is empty"))
     elif number.lower() in seen:
-        problems.append(_("student %(id)s is already on line %(line)d", id=number, line=seen[number.lower()]))
+        who = f"{number} ({student.name})" if student is not None and student.id in visible else number
+        problems.append(_("student %(id)s is already on line %(line)d", id=who, line=seen[number.lower()]))
     elif student is None:
         problems.append(_("no student has the ID %(id)s", id=number))
     elif student.id not in visible:
@@ -252,6 +260,9 @@ def plan_hold_list(
         row = HoldRow(line, student, amount, values["reason"], any(step_applies(s, student.cohort_id) for s in steps))
         (plan.already_held if (student.id, row.reason, amount) in held else plan.rows).append(row)
     plan.errors.sort(key=lambda error: error.line)
+    stakes = stakes_of((row.student for row in plan.rows), office)
+    for row in plan.rows:
+        row.stake = stakes.get(row.student.id)
     return plan
 
 

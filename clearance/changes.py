@@ -22,6 +22,7 @@ from clearance.amounts import check_amount
 from clearance.permissions import acts_for_office, sees_student
 from clearance.refused import Refused
 from clearance.settle import lock_students, touch
+from clearance.stakes import refuse_unless_confirmed
 from clearance.status import Shown, StepView, chunks, step_view
 from clock import utcnow
 from database import db
@@ -306,21 +307,31 @@ def _office_change(student: Student, step: Step, actor: Account, reason: str) ->
     return reason, _view(student, step)
 
 
-def block_step(student: Student, step: Step, actor: Account, reason: str) -> None:
-    """Block a step with a reason the student sees; it stays blocked until the office reopens it."""
+def block_step(student: Student, step: Step, actor: Account, reason: str, confirmed: str | None = None) -> None:
+    """Block a step with a reason the student sees; it stays blocked until the office reopens it.
+
+    `confirmed`: what the person confirmed was at stake (clearance.stakes); None when the caller does not ask.
+    """
     reason, view = _office_change(student, step, actor, reason)
     if not view.office_can_block:
         raise Refused(_l("This step is already blocked."))
+    if confirmed is not None:
+        refuse_unless_confirmed(student, step.office, confirmed)
     record_states([(student.id, step)], StepState.BLOCKED, actor, ActorKind.STAFF, reason, "step.blocked")
 
 
-def reopen_step(student: Student, step: Step, actor: Account, reason: str) -> None:
-    """Return a cleared or blocked step to pending (an automatic one is cleared again if nothing holds it)."""
+def reopen_step(student: Student, step: Step, actor: Account, reason: str, confirmed: str | None = None) -> None:
+    """Return a cleared or blocked step to pending (an automatic one is cleared again if nothing holds it).
+
+    `confirmed`: what the person confirmed was at stake (clearance.stakes); None when the caller does not ask.
+    """
     reason, view = _office_change(student, step, actor, reason)
     if not view.office_can_reopen:
         if view.is_automatic and view.recorded and view.recorded.state == StepState.CLEARED:
             raise Refused(_l("The system clears this step whenever nothing is held: place a hold instead."))
         raise Refused(_l("This step is not cleared or blocked, so there is nothing to reopen."))
+    if confirmed is not None:
+        refuse_unless_confirmed(student, step.office, confirmed)
     record_states([(student.id, step)], StepState.PENDING, actor, ActorKind.STAFF, reason, "step.reopened")
 
 
@@ -331,12 +342,19 @@ def place_hold(
     reason: str,
     amount: Decimal | None,
     source: HoldSource = HoldSource.STAFF,
+    confirmed: str | None = None,
 ) -> Hold:
-    """Place one hold: it blocks the office's steps, even cleared ones, which return to pending."""
+    """Place one hold: it blocks the office's steps, even cleared ones, which return to pending.
+
+    `confirmed`: what the person confirmed was at stake (clearance.stakes); None when the caller does not ask.
+    """
     lock_student(student)
     if actor is not None:
         _require_office(actor, student, office.id)
-    [hold_id] = place_holds([NewHold(student.id, reason, amount)], office, actor, source)
+    hold = NewHold(student.id, require_reason(reason), check_amount(amount))  # refused before anything is asked
+    if confirmed is not None:
+        refuse_unless_confirmed(student, office, confirmed)
+    [hold_id] = place_holds([hold], office, actor, source)
     return db.session.get(Hold, hold_id)
 
 

@@ -6,6 +6,9 @@ they agree):
 - a step applies to a cohort: `step_applies` / `applies_clause` (naming no cohort means every cohort)
 - an open hold of the step's office blocks it: `shown_state` / `shown_clause` (`held_clause`)
 - a student is complete when every applicable step is cleared: `is_complete` / `complete_clause`
+- a step's prerequisites not yet cleared (one that does not apply counts as met):
+  `missing_prerequisites` / `missing_prerequisites_clause`; ready (pending, none missing): `StepView.is_ready` /
+  `ready_clause`
 - an office's steps in force: `active_steps` (in SQL, part of `applies_clause`)
 
 `checklists` builds the views of many students in a few queries; the checklist, the office pages,
@@ -20,12 +23,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, exists, false, or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, and_, case, exists, false, func, literal, or_, select, true
+from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from database import db
-from models import ActorKind, Hold, Office, Step, StepMode, StepState, StepStatus, Student, step_cohorts
+from models import (
+    ActorKind,
+    Hold,
+    Office,
+    Step,
+    StepMode,
+    StepState,
+    StepStatus,
+    Student,
+    step_cohorts,
+    step_prerequisites,
+)
 
 SCHOOL_OFFICE = "SCHOOL"  # the standard office that stands for each student's own school
 LIBRARY_OFFICE = "LIB"  # its self-service step is the library card the student cancels (rule 3)
@@ -48,13 +62,13 @@ def step_applies(step: Step, cohort_id: int) -> bool:
 
 
 def applies_clause(step: Step | type[Step] = Step, cohort_id=Student.cohort_id) -> ColumnElement[bool]:
-    """`step_applies` in SQL: for the Step column (a query that has Step and Student), or for one step."""
+    """`step_applies` in SQL: for the Step column (or an alias) in a query with Step and Student, or for one step."""
     if isinstance(step, Step):
         if step.retired:
             return false()
         step_id, in_force = step.id, true()
     else:
-        step_id, in_force = Step.id, Step.retired.is_(False)
+        step_id, in_force = step.id, step.retired.is_(False)
     # correlate_except: the step and the student come from the enclosing query, at whatever depth.
     names_any = exists().where(step_cohorts.c.step_id == step_id).correlate_except(step_cohorts)
     names_cohort = (
@@ -127,12 +141,12 @@ def held_clause(office_id=Step.office_id, student_id=Student.id) -> ColumnElemen
     )
 
 
-def shown_clause(office_id=Step.office_id) -> ColumnElement[str]:
-    """`shown_state` in SQL, over a query joined to Student and (outer) to StepStatus."""
+def shown_clause(office_id=Step.office_id, status=StepStatus) -> ColumnElement[str]:
+    """`shown_state` in SQL, over a query joined to Student and (outer) to StepStatus (or `status`, an alias)."""
     return case(
         (held_clause(office_id), Shown.BLOCKED.value),
-        (StepStatus.state == StepState.CLEARED, Shown.CLEARED.value),
-        (StepStatus.state == StepState.BLOCKED, Shown.BLOCKED.value),
+        (status.state == StepState.CLEARED, Shown.CLEARED.value),
+        (status.state == StepState.BLOCKED, Shown.BLOCKED.value),
         else_=Shown.PENDING.value,
     )
 
@@ -179,6 +193,54 @@ def completeness(student_ids: Iterable[int]) -> dict[int, bool]:
         query = select(Student.id, complete_clause()).where(Student.id.in_(ids))
         result.update({sid: bool(done) for sid, done in db.session.execute(query)})
     return result
+
+
+# --- Prerequisites: which of a step's prerequisites are not yet cleared --------------------------------
+
+
+def missing_prerequisites(step: Step, views: dict[int, StepView]) -> list[Step]:
+    """The step's prerequisites not cleared, given the student's views by step id (all that apply to them).
+
+    A prerequisite that does not apply to the student (other cohort, retired) has no view: it counts as met.
+    """
+    uncleared = {step_id for step_id, view in views.items() if view.shown != Shown.CLEARED}
+    return [required for required in step.prerequisites if required.id in uncleared]
+
+
+def missing_prerequisites_clause(step: Step | type[Step] = Step) -> ColumnElement[int]:
+    """`missing_prerequisites` in SQL, counted: for the Step column (a query that has Step and Student), or one step."""
+    if isinstance(step, Step) and not step.prerequisites:
+        return literal(0)  # most steps: no subquery at all
+    return _uncleared_prerequisites(step, counted=True).scalar_subquery()
+
+
+def _uncleared_prerequisites(step: Step | type[Step], counted: bool) -> Select:
+    """The step's prerequisites that apply to the student and are not cleared: their count, or their ids."""
+    required, status = aliased(Step), aliased(StepStatus)
+    if isinstance(step, Step):
+        named = required.id.in_([prerequisite.id for prerequisite in step.prerequisites])
+    else:
+        named = (
+            exists()
+            .where(step_prerequisites.c.step_id == step.id, step_prerequisites.c.required_step_id == required.id)
+            .correlate_except(step_prerequisites)  # the step from the enclosing query, two levels up
+        )
+    return (
+        select(func.count() if counted else required.id)
+        .select_from(required)
+        .outerjoin(status, and_(status.step_id == required.id, status.student_id == Student.id))
+        .where(named, applies_clause(required), shown_clause(required.office_id, status) != Shown.CLEARED.value)
+        .correlate_except(required, status)
+    )
+
+
+def ready_clause(step: Step) -> ColumnElement[bool]:
+    """`StepView.is_ready` in SQL for one step (no missing prerequisite: the count above is 0, asked as NOT EXISTS,
+    which stops at the first), over a query joined to Student and (outer) to the step's StepStatus."""
+    pending = shown_clause(step.office_id) == Shown.PENDING.value
+    if not step.prerequisites:
+        return pending
+    return and_(pending, ~_uncleared_prerequisites(step, counted=False).exists())
 
 
 # --- The views the pages show ---------------------------------------------------------------------
@@ -238,8 +300,20 @@ class StepView:
 
     @property
     def office_can_clear(self) -> bool:
-        """The office's Clear button shows: pending, and not a step the system clears by itself."""
-        return self.shown == Shown.PENDING and not self.is_automatic
+        """The office's Clear button shows: ready (every prerequisite cleared), and not a step the system clears."""
+        return self.is_ready and not self.is_automatic
+
+    @property
+    def is_ready(self) -> bool:
+        """Pending, and every prerequisite cleared: the office can act now (in SQL: `ready_clause`)."""
+        return self.shown == Shown.PENDING and not self.missing_prerequisites
+
+    @property
+    def office_status(self) -> str:
+        """The status an office sees: a pending step that has prerequisites is "ready" or "waiting-for-others"."""
+        if self.shown == Shown.PENDING and self.step.prerequisites:
+            return "ready" if self.is_ready else "waiting-for-others"
+        return self.shown.value
 
     @property
     def office_can_block(self) -> bool:
@@ -302,12 +376,7 @@ def _views_of(student: Student, steps: list[Step], recorded: dict, holds: dict) 
             status = recorded.get((student.id, step.id))
             views[step.id] = StepView(step, shown_state(status, held), status, held)
     for view in views.values():
-        # A prerequisite that does not apply to the student counts as met.
-        view.missing_prerequisites = [
-            required
-            for required in view.step.prerequisites
-            if required.id in views and views[required.id].shown != Shown.CLEARED
-        ]
+        view.missing_prerequisites = missing_prerequisites(view.step, views)
     return list(views.values())
 
 

@@ -9,6 +9,10 @@ is on exactly one step; the standard steps are retired, so nothing else applies.
 Each twin is compared twice (the `world` fixture's two phases): as written, before the unit of
 work settles it (a cleared step under an open hold exists only here), and as committed, when held
 steps are reopened and form versions issued.
+
+Prerequisites (`missing_prerequisites`, and the queue's "ready") have a world of their own, `signoff`:
+a step that needs one step for everybody (every recorded state and hold), one named for another
+cohort only, and a retired one; the last two count as met where they do not apply.
 """
 
 from __future__ import annotations
@@ -214,12 +218,14 @@ def test_checklist_and_step_pairs_show_the_same_steps_the_same_way(world):
     assert python == sql
 
 
-def queue_shown(step: Step, account: Account, status: str = "") -> dict[str, tuple[str, list[int]]]:
-    """Every page of the step's queue: each student's shown status and open holds' ids."""
+def queue_shown(step: Step, account: Account, status: str = "") -> dict[str, tuple[str, list[int], bool]]:
+    """Every page of the step's queue, in its order: each student's shown status, open holds' ids and readiness."""
     rows, page, pages = {}, 1, 1
     while page <= pages:
         found = clearance.office_queue(step, account, clearance.QueueFilters(status=status, page=page))
-        rows.update({s.student_id: (str(view.shown), [h.id for h in view.holds]) for s, view in found.rows})
+        rows.update(
+            {s.student_id: (str(view.shown), [h.id for h in view.holds], view.is_ready) for s, view in found.rows}
+        )
         page, pages = page + 1, found.pages
     assert len(rows) == found.total
     return rows
@@ -229,17 +235,47 @@ def test_each_office_queue_shows_the_checklists_status_and_counts(world):
     views = python_views(world)
     for step in world.steps:
         expected = {
-            number: (str(by_step[step.id].shown), [h.id for h in by_step[step.id].holds])
+            number: (str(view.shown), [h.id for h in view.holds], view.is_ready)
             for number, by_step in views.items()
-            if step.id in by_step
+            if (view := by_step.get(step.id))
         }
-        assert queue_shown(step, world.admin) == expected, label(step)
-        for status in Shown:
-            wanted = {number: row for number, row in expected.items() if row[0] == status}
+        queue = queue_shown(step, world.admin)
+        assert queue == expected, label(step)
+        readiness = [ready for _shown, _holds, ready in queue.values()]
+        if step.prerequisites:  # ready students first; a step with none is in ID order
+            assert readiness == sorted(readiness, reverse=True), label(step)
+        else:
+            assert list(queue) == sorted(queue), label(step)
+        for status in [*Shown, "ready"]:
+            wanted = {
+                number: row for number, row in expected.items() if (row[2] if status == "ready" else row[0] == status)
+            }
             assert queue_shown(step, world.admin, status) == wanted, (label(step), status)
         counts = clearance.queue_counts(step, world.admin)
-        python_counts = Counter(shown for shown, _holds in expected.values())
-        assert {status: counts[status] for status in Shown} == {status: python_counts[status] for status in Shown}
+        python_counts = Counter(shown for shown, _holds, _ready in expected.values())
+        python_counts["ready"] = sum(ready for _shown, _holds, ready in expected.values())
+        statuses = [*Shown, "ready"]
+        assert {status: counts[status] for status in statuses} == {status: python_counts[status] for status in statuses}
+        if step.prerequisites and not step.retired:  # the matrix steps in force: both kinds of pending occur
+            assert 0 < counts["ready"] < counts[Shown.PENDING], label(step)
+
+
+def test_missing_prerequisites_in_python_and_in_sql_agree_for_every_pair(world):
+    views = python_views(world)
+    numbers = {s.id: s.student_id for s in world.students}
+    pairs = (
+        select(Student.id, Step.id, clearance.missing_prerequisites_clause())
+        .select_from(Student)
+        .join(Step, clearance.applies_clause())
+    )
+    sql = {(numbers[sid], step_id): missing for sid, step_id, missing in db.session.execute(pairs) if sid in numbers}
+    python = {
+        (number, step_id): len(view.missing_prerequisites)
+        for number, by_step in views.items()
+        for step_id, view in by_step.items()
+    }
+    assert python == sql
+    assert set(python.values()) == {0, 1}
 
 
 def test_complete_in_python_in_sql_and_by_the_form_version(world):
@@ -317,3 +353,65 @@ def test_step_applies_and_applies_clause_agree_for_every_pair(world):
     for (student_id, step_id), applies in python.items():  # the clause for one step, as the queue uses it
         one_step = select(clearance.applies_clause(steps[step_id], cohort_of[student_id]))
         assert bool(db.session.scalar(one_step)) == applies, (student_id, step_id)
+
+
+# --- Prerequisites: every way one can be met or not --------------------------------------------------
+
+
+@pytest.fixture(params=["flushed", "committed"])
+def signoff(request, make_cohort, make_student, make_account) -> tuple[Step, dict[str, list[str]], Account]:
+    """A sign-off that needs three steps: one for everybody, one named for cohort A only, one retired.
+
+    One student per (cohort, the first prerequisite's recorded state and hold, cohort A's own step
+    cleared or not); returns the sign-off, the prerequisites each student should miss, an admin.
+    """
+    for step in db.session.scalars(select(Step)):
+        step.retired = True
+    cohorts = {"A": make_cohort("UG2011"), "B": make_cohort("PG2014")}
+
+    def new_step(code: str, title: str, **extra) -> Step:
+        return Step(office=Office(code=code, name_en=title), title_en=title, mode=StepMode.STAFF, position=1, **extra)
+
+    everyone, only_a = new_step("P1", "Everyone"), new_step("P2", "Only A", cohorts=[cohorts["A"]])
+    old = new_step("P3", "Retired", retired=True)
+    signoff = new_step("SIGN", "Sign-off", prerequisites=[everyone, only_a, old])
+    db.session.add_all([everyone, only_a, old, signoff])
+    db.session.commit()
+    combinations = list(itertools.product(cohorts.values(), RECORDED, HOLDS, (None, StepState.CLEARED)))
+    students = [make_student(f"30000{n:05d}", cohort=c) for n, (c, *_rest) in enumerate(combinations)]
+    expected = {}
+    for student, (cohort, recorded, hold, own) in zip(students, combinations, strict=True):
+        _record(student, everyone, recorded, hold)
+        _record(student, only_a, own, "no hold")
+        missing = (
+            []
+            if (recorded, hold) in {(StepState.CLEARED, "no hold"), (StepState.CLEARED, "released hold")}
+            else ["Everyone"]
+        )
+        expected[student.student_id] = missing + (["Only A"] if cohort == cohorts["A"] and own is None else [])
+    db.session.flush()
+    if request.param == "committed":
+        db.session.commit()
+    return signoff, expected, make_account("admin", role=Role.ADMIN, office_code=None)
+
+
+def test_a_prerequisite_that_does_not_apply_or_is_retired_counts_as_met_in_python_and_sql(signoff):
+    step, expected, admin = signoff
+    students = list(db.session.scalars(select(Student).where(Student.student_id.in_(expected))))
+    python = {
+        s.student_id: sorted(required.title_en for required in clearance.step_view(s, step).missing_prerequisites)
+        for s in students
+    }
+    assert python == expected
+    missing = clearance.missing_prerequisites_clause()
+    sql = dict(
+        db.session.execute(
+            select(Student.student_id, missing).select_from(Student).join(Step, Step.id == step.id)
+        ).all()
+    )
+    assert sql == {number: len(names) for number, names in expected.items()}
+    one_step = dict(db.session.execute(select(Student.student_id, clearance.missing_prerequisites_clause(step))).all())
+    assert one_step == sql
+    ready = queue_shown(step, admin, "ready")
+    assert set(ready) == {number for number, names in expected.items() if not names} != set()
+    assert all(is_ready for _shown, _holds, is_ready in ready.values())

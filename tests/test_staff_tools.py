@@ -266,6 +266,8 @@ def test_a_hold_list_on_finance_blocks_the_automatic_step_and_voids_the_form(cli
         data=csv_upload("student_id,amount,reason\n1111210101,2300,Tuition unpaid\n"),
         content_type="multipart/form-data",
     ).get_data(as_text=True)
+    assert "1 of these holds voids a student's form for leaving school" in page  # the preview flags it
+    assert f"Voids form {form.serial} (issued on 2026-06-25 12:00, not printed yet)" in page
     client.post(HOLDS_URL, data=carried(page))
     assert shown(student, step_of("FIN")) == "blocked"
     assert db.session.get(FormVersion, form.id).voided_at is not None
@@ -316,6 +318,9 @@ def test_the_preview_says_what_would_happen_and_writes_nothing(client, people):
     assert snapshot() == before
     assert "<strong>2</strong> Will be cleared" in page and "<strong>1</strong> Not found" in page
     assert "1 repeated ID is counted once" in page and "Clear 2 students now" in page
+    will = re.search(r'id="outcome-cleared".*?</section>', page, re.S).group(0)  # the name beside each ID
+    assert re.search(r"1111210101</span> <span class=\"name\">Arjun Raghavan", will)
+    assert re.search(r"1111210102</span> <span class=\"name\">Sushila Thapa", will)
 
 
 def test_every_result_category_with_counts_ids_and_reasons(client, people, make_student):
@@ -341,6 +346,7 @@ def test_every_result_category_with_counts_ids_and_reasons(client, people, make_
         for m in re.finditer(r'<section class="outcome [^"]*" id="outcome-([\w-]+)".*?</section>', page, re.S)
     }
     assert "<strong>1</strong> Cleared" in page and "1111210101" in sections["cleared"]
+    assert "Arjun Raghavan" in sections["cleared"] and "Sushila Thapa" in sections["already-cleared"]
     assert "<strong>1</strong> Already cleared" in page and "1111210102" in sections["already-cleared"]
     assert "<strong>1</strong> Not found" in page and "9999999999" in sections["not-found"]
     assert "<strong>2</strong> Not in scope" in page

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import func, select, text
 
 import clearance
+from app import create_app
 from database import db, write_transaction
-from models import AuditEvent, Hold, Role, StepStatus
-from tests.conftest import log_in, office
+from models import AuditEvent, Hold, Role, StepStatus, student_search_key
+from tests.conftest import TEST_KEYS, log_in, office
 
 
 def step_of(code):
@@ -269,6 +274,79 @@ def test_search_ignores_case_and_accents(client, make_student, make_account, mak
     page = client.get("/staff/", query_string={"q": typed}).get_data(as_text=True)
     assert "1414320202" in page and "1111210109" not in page
     assert "1111210109" in client.get("/staff/?q=lukasz wojcik").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("Raghavan Arjun", {"1111210101"}),
+        ("raghavan, ARJUN", {"1111210101"}),
+        ("Arjun Müller", set()),  # every word must appear
+        ("mueller", {"201550101", "201550102"}),
+        ("muller", {"201550101"}),
+        ("Müller zoe", {"201550101"}),
+        ("MÜLLER", {"201550101", "201550102"}),  # "Mueller" as the passport spells it
+        ("groß", {"201550102"}),
+        ("gross", {"201550102"}),
+    ],
+)
+def test_search_finds_every_word_in_any_order_and_common_transliterations(
+    client, make_student, make_account, make_cohort, typed, found
+):
+    make_cohort()
+    make_student("1111210101", must_change=False)
+    make_student("201550101", name="Zoë Müller", must_change=False)
+    make_student("201550102", name="Jörg Mueller Groß", must_change=False)
+    log_in(client, make_account("housing", office_code="DORM"))
+    page = client.get("/staff/", query_string={"q": typed}).get_data(as_text=True)
+    assert {number for number in ("1111210101", "201550101", "201550102") if number in page} == found
+
+
+def test_migration_0004_recomputes_the_keys_of_students_already_stored(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    app = create_app({**TEST_KEYS, "DATABASE_URL": f"sqlite:///{path}", "TESTING": True})
+    migrations = str(Path(__file__).resolve().parent.parent / "migrations")
+    with app.app_context():
+        upgrade(directory=migrations, revision="0003_one_current_form")
+        db.engine.dispose()
+    with closing(sqlite3.connect(path)) as connection, connection:  # a student stored before 0004, keyed by 0002
+        connection.execute(
+            "INSERT INTO students (id, account_id, student_id, name, name_zh, cohort_id, school_id, programme,"
+            " nationality, email, window_extension_reason, created_at, updated_at, search_key)"
+            " VALUES (1, 1, '201550101', 'Zoë Müller', '', 1, 1, '', '', '', '', '2026-06-25', '2026-06-25',"
+            " 'zoe muller')"
+        )
+    with app.app_context():
+        upgrade(directory=migrations, revision="0004_search_transliteration")
+        assert db.session.scalar(text("SELECT search_key FROM students")) == student_search_key("Zoë Müller", "")
+        db.session.rollback()  # end the read, so the next one sees the downgrade
+        downgrade(directory=migrations, revision="0003_one_current_form")
+        assert db.session.scalar(text("SELECT search_key FROM students")) == "zoe muller"
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_steps_with_prerequisites_show_who_is_ready_first_and_clear_only_them(client, people, make_student):
+    waiting = make_student("1111210100", name="Sushila Thapa", must_change=False)  # first by ID, not ready
+    ready = people["a"]
+    with write_transaction():
+        clearance.refresh_students([ready.id, waiting.id])
+        for code in ("LIB", "DORM", "CARD", "INTL"):
+            clearance.clear_step(ready, step_of(code), people["admin"])
+        clearance.clear_step(waiting, step_of("LIB"), people["admin"])
+    log_in(client, people["clinical"])
+    page = client.get("/staff/").get_data(as_text=True)
+    assert "<strong>1</strong> ready" in page and "<strong>2</strong> pending" in page
+    assert page.index("1111210101") < page.index("1111210100")  # ready students first
+    ready_row = page[page.index("1111210101") : page.index("1111210100")]
+    waiting_row = page[page.index("1111210100") :]
+    assert "Ready" in ready_row and ">Clear<" in ready_row
+    assert "Waiting for other offices (3 left)" in waiting_row and ">Clear<" not in waiting_row
+    only_ready = client.get("/staff/?status=ready").get_data(as_text=True)
+    assert "1111210101" in only_ready and "1111210100" not in only_ready
+    record = client.get("/staff/students/1111210100").get_data(as_text=True)
+    assert "Clear this step" not in record and "Waiting for other offices (3 left)" in record
+    assert "Clear this step" in client.get("/staff/students/1111210101").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

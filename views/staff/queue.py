@@ -27,7 +27,7 @@ def queue():
         cohort_id=int_arg(args.get("cohort")),
         school_id=int_arg(args.get("school")),
         page=int_arg(args.get("page")) or 1,
-        status=status if status in {shown.value for shown in clearance.Shown} else "",
+        status=status if status in clearance.queue.STATUSES else "",
     )
     page = clearance.office_queue(step, current_user, filters) if step else None
     offices = db.session.scalars(select(Office).order_by(Office.id)).all() if administers(current_user) else []
