@@ -18,7 +18,7 @@ from clearance.settle import lock_students
 from clearance.status import chunks, completeness
 from clock import utcnow
 from database import db
-from models import Account, FormVersion, Student
+from models import Account, AuditEvent, FormVersion, Student
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed at a desk
 CODE_LENGTH = 8
@@ -27,6 +27,19 @@ CODE_LENGTH = 8
 def current_form(student: Student) -> FormVersion | None:
     """The student's valid form version, if any."""
     query = select(FormVersion).where(FormVersion.student_id == student.id, FormVersion.voided_at.is_(None))
+    return db.session.scalar(query)
+
+
+def last_voided_printout(student: Student) -> FormVersion | None:
+    """The student's latest voided version that was printed: a paper they may still hold, no longer valid."""
+    printed = select(AuditEvent.subject).where(AuditEvent.student_id == student.id, AuditEvent.action == "form.printed")
+    query = (
+        select(FormVersion)
+        .where(FormVersion.student_id == student.id, FormVersion.voided_at.is_not(None))
+        .where(FormVersion.serial.in_(printed))
+        .order_by(FormVersion.voided_at.desc(), FormVersion.id.desc())
+        .limit(1)
+    )
     return db.session.scalar(query)
 
 

@@ -316,3 +316,83 @@ def test_one_time_password_expires(client, make_account, clock, app):
     db.session.commit()
     clock.advance(days=8)
     assert WRONG in post_login(client, "library", password).get_data(as_text=True)
+
+
+# --- The lockout rule, told to everyone (issue 9, item 13) ----------------------------------------
+
+LOCKOUT = "After 5 failed attempts in a row, an account is locked for 15 minutes: then wait and try again."
+
+
+def test_the_login_page_always_tells_the_lockout_rule_and_reveals_no_account(client, make_student, clock):
+    make_student()
+    assert LOCKOUT in client.get("/login").get_data(as_text=True)
+    wrong = post_login(client, "1111210101", "000000").get_data(as_text=True)
+    unknown = post_login(client, "9999999999", "000000").get_data(as_text=True)
+    for _ in range(4):
+        post_login(client, "1111210101", "000000")
+    locked = post_login(client, "1111210101", "345678").get_data(as_text=True)  # the right password, locked
+    assert db.session.scalar(select(Account.locked_until).where(Account.username == "1111210101"))
+    for page in (wrong, unknown, locked):
+        assert LOCKOUT in page and WRONG in page
+    # Word for word the same page, but for the student ID typed back into the box.
+    assert wrong == locked == unknown.replace("9999999999", "1111210101")
+
+
+def test_the_lockout_rule_comes_from_the_configuration_with_plurals_right(client, app):
+    app.config.update(LOCKOUT_ATTEMPTS=3, LOCKOUT_MINUTES=1)
+    page = client.get("/login").get_data(as_text=True)
+    assert "After 3 failed attempts in a row, an account is locked for 1 minute: then wait" in page
+
+
+# --- The account page (issue 9, item 12) ------------------------------------------------------------
+
+
+def test_a_student_sees_their_own_details_and_window_not_staff_fields(client, make_student):
+    from datetime import date
+
+    student = make_student(
+        must_change=False,
+        name_zh="阿俊",
+        programme="MBBS (Clinical Medicine)",
+        window_extended_until=date(2026, 7, 10),
+        window_extension_reason="Thesis defence on 8 July",
+    )
+    log_in(client, student.account)
+    page = client.get("/account").get_data(as_text=True)
+    for shown in (
+        "Student ID",
+        "1111210101",
+        "Arjun Raghavan",
+        "阿俊",
+        "Cohort UG2011",
+        "School of Clinical Medicine",
+        "MBBS (Clinical Medicine)",
+        "June 20, 2026 to July 10, 2026",
+        "s window: June 20, 2026 to July 3, 2026",
+        "Thesis defence on 8 July",
+    ):
+        assert shown in page, shown
+    for staff_field in ("Office", "All schools", "None", "Role"):
+        assert f"<dt>{staff_field}</dt>" not in page and f"<dd>{staff_field}</dd>" not in page
+
+
+def test_an_extension_that_opens_earlier_shows_the_earlier_day(client, make_student, clock):
+    from datetime import date
+
+    clock.set(datetime(2026, 6, 18, 4, 0, tzinfo=UTC))  # before the cohort's window opens
+    student = make_student(must_change=False, window_extended_until=date(2026, 6, 15), window_extension_reason="Early")
+    log_in(client, student.account)
+    assert "June 15, 2026 to July 3, 2026" in client.get("/account").get_data(as_text=True)
+
+
+def test_a_student_without_an_extension_sees_the_cohorts_window(client, make_student):
+    log_in(client, make_student(must_change=False).account)
+    page = client.get("/account").get_data(as_text=True)
+    assert "June 20, 2026 to July 3, 2026" in page and "Extended" not in page
+
+
+def test_staff_keep_their_office_and_school_on_the_account_page(client, make_account):
+    log_in(client, make_account("clinical", office_code="SCHOOL", school="School of Clinical Medicine"))
+    page = client.get("/account").get_data(as_text=True)
+    assert "<dt>Office</dt>" in page and "School office" in page
+    assert "<dt>School</dt><dd>School of Clinical Medicine</dd>" in page and "Student ID" not in page

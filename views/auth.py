@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -58,6 +58,7 @@ def _window_page(student):
         "auth/window.html",
         student=student,
         window=clearance.window_state(student),
+        opens_on=clearance.window_opens_on(student),
         closes_on=clearance.window_closes_on(student),
     )
 
@@ -85,7 +86,13 @@ def login():
             session.clear()  # a fresh session: nothing carried over from before login
             login_user(account)
             return redirect(safe_next(request.args.get("next")) or url_for(landing_endpoint(account)))
-    return render_template("auth/login.html", form=form, cohorts=clearance.current_cohorts())
+    return render_template(
+        "auth/login.html",
+        form=form,
+        cohorts=clearance.current_cohorts(),
+        lockout_attempts=current_app.config["LOCKOUT_ATTEMPTS"],
+        lockout_minutes=current_app.config["LOCKOUT_MINUTES"],
+    )
 
 
 @bp.route("/logout", methods=["POST"])
@@ -124,4 +131,9 @@ def change_password():
 @bp.route("/account")
 @login_required
 def account():
-    return render_template("auth/account.html", account=current_user, logout_form=EmptyForm())
+    """The account's own details: a student's identity, cohort and window; staff their office and school."""
+    student = current_user.student
+    window = (clearance.window_opens_on(student), clearance.window_closes_on(student)) if student else None
+    return render_template(
+        "auth/account.html", account=current_user, student=student, window=window, logout_form=EmptyForm()
+    )

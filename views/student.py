@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,27 +20,22 @@ bp = Blueprint("student", __name__)
 @bp.route("/checklist")
 @role_required(Role.STUDENT)
 def checklist():
-    student = current_user.student
-    rows = clearance.checklist(student)
-    cleared = sum(1 for row in rows if row.shown == clearance.Shown.CLEARED)
-    return render_template(
-        "student/checklist.html",
-        student=student,
-        rows=rows,
-        cleared=cleared,
-        next_row=clearance.next_step(rows),
-        self_service=clearance.self_service_ready(rows),
-        form=clearance.current_form(student),
-        handover=clearance.handover_of(student.id),
-    )
+    situation = clearance.student_situation(current_user.student)
+    return render_template("student/checklist.html", student=situation.student, situation=situation)
 
 
 @bp.route("/checklist/steps/<int(max=999999999):step_id>/clear", methods=["POST"])
 @role_required(Role.STUDENT)
 def clear_own_step(step_id: int):
+    """Clear a self-service step; the first POST (without `confirm`) only asks, since the student cannot undo it."""
     if not EmptyForm().validate_on_submit():
         abort(400)
     step = db.session.get(Step, step_id) or abort(404)
+    if not request.form.get("confirm"):
+        row = clearance.step_view(current_user.student, step)
+        if row is not None and row.student_can_clear:
+            return render_template("student/confirm_clear.html", row=row)
+        # Anything else (already cleared, held, not the student's to clear) is answered by clear_step below.
     try:
         with write_transaction():
             changed = clearance.clear_step(current_user.student, step, current_user)
@@ -57,7 +52,7 @@ def _printable_form():
     form = clearance.current_form(student)
     if form is None:
         missing = [row for row in clearance.checklist(student) if row.shown != clearance.Shown.CLEARED]
-        return student, None, (render_template("student/not_ready.html", missing=missing), 403)
+        return student, None, (render_template("student/not_ready.html", student=student, missing=missing), 403)
     return student, form, None
 
 

@@ -19,7 +19,10 @@ def test_a_student_who_owes_nothing_cancels_the_library_card(live_server, phone)
     first_login(phone, live_server, "1414320202", "827364", "hương leaves 2026")
     expect(phone.get_by_role("heading", name="Next: Cancel your library card")).to_be_visible()
     screenshot(phone, "checklist-before-cancel-phone")
-    button = phone.get_by_role("button", name="Cancel my library card")
+    phone.get_by_role("button", name="Cancel my library card").click()
+    expect(phone.get_by_role("heading", name="Cancel your library card?")).to_be_visible()  # asked first
+    screenshot(phone, "checklist-cancel-confirm-phone")
+    button = phone.get_by_role("button", name="Yes, cancel my library card")
     with phone.expect_navigation():
         button.dblclick()  # people double-click; the change happens once
     expect(phone.get_by_text("Done: Cancel your library card")).to_be_visible()

@@ -136,6 +136,10 @@ def reset_password(account_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     target = db.session.get(Account, account_id) or abort(404)
+    if not request.form.get("confirm"):
+        # The old password stops working at once: the first POST only asks, without JavaScript too.
+        days = current_app.config["ONE_TIME_PASSWORD_DAYS"]
+        return render_template("admin/one_time_password.html", account=target, password=None, days=days)
     with write_transaction():
         password = accounts.reset_to_one_time_password(target, current_user)
     return _show_once(target, password)
