@@ -105,7 +105,7 @@ def _catalogued_languages() -> list[str]:
 def _init_templates(app: Flask) -> None:
     app.jinja_env.filters["when"] = lambda moment: format_datetime(moment, "yyyy-MM-dd HH:mm") if moment else ""
     app.jinja_env.filters["day"] = lambda d: format_date(d, "long") if d else ""
-    from clearance import office_title
+    from clearance import certificate_place, in_words, office_title
     from clearance.permissions import administers, is_student, role_label, shown_name
     from clearance.status import mode_label
     from views.access import navigation
@@ -118,7 +118,9 @@ def _init_templates(app: Flask) -> None:
         role_label=role_label,
         is_student=is_student,
         administers=administers,
+        certificate_place=certificate_place,
     )
+    app.jinja_env.filters["in_words"] = in_words  # history tables: subjects in words, not step:3 / hold:7
 
     @app.context_processor
     def university():

@@ -14,8 +14,8 @@ from sqlalchemy import select
 import accounts
 import importing
 import seeding
-from clearance import Refused, parse_amount
-from clearance.setup import save_cohort
+from clearance import parse_amount
+from clearance.setup import CohortRefused, save_cohort
 from clock import today
 from database import db, write_transaction
 from models import CohortKind, Office, Role, School
@@ -47,6 +47,7 @@ def _add_demo() -> None:
         plan = importing.plan_import(SEED_FILE.read_bytes())
         _stop_on_errors(plan)
         result = importing.apply_import(plan, None, "demo")
+        seeding.ensure_demo_schools()
         logins = seeding.ensure_demo_accounts(lambda *args: accounts.create_account(*args, actor=None))
     click.echo(f"Demo: {result.added} students added, {result.updated} updated.\n")
     click.echo("Demo logins (user name / password):")
@@ -75,7 +76,12 @@ def _stop_on_errors(plan: importing.ImportPlan) -> None:
     if plan.errors:
         for error in plan.errors:
             click.echo(f"  {error}", err=True)
-        raise click.ClickException(f"the file was refused: {len(plan.errors)} error(s); nothing was imported")
+        raise click.ClickException(f"the file was refused: {_count(len(plan.errors), 'error')}; nothing was imported")
+
+
+def _count(number: int, noun: str) -> str:
+    """ "1 error", "2 errors": the CLI speaks English only."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _parse_day(_ctx, _param, value: str | None) -> date | None:
@@ -96,7 +102,11 @@ def _parse_day(_ctx, _param, value: str | None) -> date | None:
 @click.option("--closes", required=True, callback=_parse_day, help="Last day of the window (inclusive).")
 @click.option("--certificate-day", callback=_parse_day, help="Day the certificates are handed over.")
 @click.option("--certificate-hours", default="", help="e.g. 08:30-16:00")
-@click.option("--certificate-place", default="", help="Where the certificates are handed over.")
+@click.option(
+    "--certificate-place",
+    default="",
+    help="Where the certificates are handed over; left out: each student's school's office and room.",
+)
 @click.option("--documents", help="Documents handed over (default from the kind).")
 def create_cohort(
     code, name_en, name_zh, kind, opens, closes, certificate_day, certificate_hours, certificate_place, documents
@@ -117,8 +127,10 @@ def create_cohort(
     try:
         with write_transaction():
             save_cohort(None, values, None, actor_label="cli")
-    except Refused as refused:
-        raise click.ClickException(str(refused)) from None
+    except CohortRefused as refused:
+        for problem in refused.problems.values():  # every problem at once, as the admin page shows them
+            click.echo(f"  {problem}", err=True)
+        raise click.ClickException(f"the cohort was not created: {_count(len(refused.problems), 'problem')}") from None
     click.echo(f"Cohort {code} created: window {opens} to {closes}.")
 
 
@@ -134,7 +146,7 @@ def import_students(file: Path, dry_run: bool, encoding: str) -> None:
         raise click.ClickException(f"the file was refused: {refused}") from None
     click.echo(
         f"{len(plan.to_add)} to add, {len(plan.to_update)} to update, {plan.unchanged} unchanged, "
-        f"{len(plan.errors)} refused; {len(plan.holds_to_place)} library holds to place"
+        f"{_count(plan.refused_lines, 'line')} refused; {_count(len(plan.holds_to_place), 'library hold')} to place"
         + (f"; new schools: {', '.join(plan.new_schools)}" if plan.new_schools else "")
     )
     for row in plan.holds_not_replaced:
@@ -149,7 +161,9 @@ def import_students(file: Path, dry_run: bool, encoding: str) -> None:
         plan = importing.plan_import(file.read_bytes(), encoding)  # again, under the write lock
         _stop_on_errors(plan)
         result = importing.apply_import(plan, None, "cli")
-    click.echo(f"Imported: {result.added} added, {result.updated} updated, {result.holds_placed} holds placed.")
+    click.echo(
+        f"Imported: {result.added} added, {result.updated} updated, {_count(result.holds_placed, 'hold')} placed."
+    )
 
 
 @click.command("create-user")

@@ -70,14 +70,46 @@ class ImportPlan:
     def unchanged(self) -> int:
         return len(self.unchanged_ids)
 
+    @property
+    def refused_lines(self) -> int:
+        """How many lines have at least one problem (a line may have several)."""
+        return len({error.line for error in self.errors})
 
-def read_rows(text: str) -> tuple[list[StudentRow], list[RowError]]:
-    """Parse and check every row on its own; every problem of a row, with the file's line numbers."""
+    @property
+    def changes_anything(self) -> bool:
+        """Whether applying it would add or update a student or place a hold."""
+        return bool(self.to_add or self.to_update or self.holds_to_place)
+
+
+@dataclass
+class Known:
+    """What the database already holds that a row is checked against."""
+
+    cohorts: dict[str, Cohort]
+    students: dict[str, Student]
+    staff_names: set[str]  # user names of other accounts, lower case
+
+    @classmethod
+    def load(cls) -> Known:
+        return cls(
+            cohorts={c.code: c for c in db.session.scalars(select(Cohort))},
+            students={s.student_id: s for s in db.session.scalars(select(Student))},
+            staff_names={
+                name.lower()
+                for name in db.session.scalars(select(Account.username).where(Account.role != Role.STUDENT))
+            },
+        )
+
+
+def read_rows(text: str, known: Known) -> tuple[list[StudentRow], list[RowError]]:
+    """Parse and check every row on its own and against the database: every problem of a row, by line number."""
     table = read_table(text, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
     rows, errors = [], list(table.errors)
     seen: dict[str, int] = {}
+    by_lower = {number.lower(): number for number in known.students}
     for line, values in table.rows:
         problems, fees = _row_problems(values, seen, line)
+        problems += _database_problems(values, known, by_lower)
         errors.extend(RowError(line, problem) for problem in problems)
         if not problems:
             rows.append(StudentRow(line, values, fees))
@@ -106,43 +138,39 @@ def _row_problems(values: dict[str, str], seen: dict[str, int], line: int) -> tu
     return [*problems, *filter(None, [fee_problem])], fees
 
 
+def _database_problems(values: dict[str, str], known: Known, by_lower: dict[str, str]) -> list[str]:
+    """A cohort that does not exist, an ID that is a staff user name or an existing ID in another case."""
+    problems = []
+    cohort, student_id = values.get("cohort", ""), values.get("student_id", "")
+    if cohort and cohort not in known.cohorts:
+        problems.append(f"cohort {cohort!r} does not exist: create it first")
+    if student_id and student_id.lower() in known.staff_names:
+        problems.append(f"{student_id} is already a staff account's user name")
+    same_but_case = by_lower.get(student_id.lower())
+    if student_id and same_but_case and same_but_case != student_id:
+        problems.append(
+            f"student_id {student_id} differs only in case from the existing student {same_but_case}: "
+            "use the same spelling"
+        )
+    return problems
+
+
 def plan_import(data: bytes, encoding: str = "utf-8") -> ImportPlan:
     """Read the file and compare it with the database; writes nothing."""
-    rows, errors = read_rows(decode(data, encoding))
+    known = Known.load()
+    rows, errors = read_rows(decode(data, encoding), known)
     plan = ImportPlan(errors=errors)
-    cohorts = {c.code: c for c in db.session.scalars(select(Cohort))}
-    schools = {s.name: s for s in db.session.scalars(select(School))}
-    students = {s.student_id: s for s in db.session.scalars(select(Student))}
-    students_by_lower = {number.lower(): number for number in students}
-    other_accounts = {
-        name.lower() for name in db.session.scalars(select(Account.username).where(Account.role != Role.STUDENT))
-    }
+    schools = set(db.session.scalars(select(School.name)))
     released_import_holds, open_import_holds = _import_holds()
     for row in rows:
         values = row.values
-        if values["cohort"] not in cohorts:
-            plan.errors.append(RowError(row.line, f"cohort {values['cohort']!r} does not exist: create it first"))
-            continue
-        if values["student_id"].lower() in other_accounts:
-            plan.errors.append(RowError(row.line, f"{values['student_id']} is already a staff account's user name"))
-            continue
-        same_but_case = students_by_lower.get(values["student_id"].lower())
-        if same_but_case and same_but_case != values["student_id"]:
-            plan.errors.append(
-                RowError(
-                    row.line,
-                    f"student_id {values['student_id']} differs only in case from "
-                    f"the existing student {same_but_case}: use the same spelling",
-                )
-            )
-            continue
         if values["school"] not in schools and values["school"] not in plan.new_schools:
             plan.new_schools.append(values["school"])
-        existing = students.get(values["student_id"])
+        existing = known.students.get(values["student_id"])
         if existing is None:
             plan.to_add.append(row)
         else:
-            changes = _changes(existing, values, cohorts)
+            changes = _changes(existing, values, known.cohorts)
             if changes:
                 plan.to_update.append((row, existing, changes))
             else:

@@ -3,7 +3,8 @@
 The PDF embeds WenQuanYi Micro Hei (shipped in static/fonts), so Latin with every accent, Greek,
 Cyrillic, Chinese, Japanese kana and Korean Hangul show the same in any viewer. reportlab has no
 per-glyph fallback, so a name in a script the font lacks (Arabic, Thai, Devanagari…) is left out
-and the passport's Latin spelling, which every student has, stands alone.
+and the passport's Latin spelling, which every student has, stands alone. The form has no lists:
+xhtml2pdf draws bullets in Helvetica and Symbol, which it does not embed (tests/test_pdf_fonts.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import segno
 from flask import current_app, render_template, request
 
-from clearance import StepView, checklist, display_code, token_for
+from clearance import StepView, certificate_place, checklist, display_code, token_for
 from clock import utcnow
 from models import FormVersion, Student
 
@@ -34,15 +35,22 @@ def _font():
     """Register the embedded font once per process and make it every default, so nothing falls back to Helvetica."""
     import xhtml2pdf.default
     from reportlab import rl_config
+    from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.platypus.tables import CellStyle
 
     font = TTFont(FONT_NAME, str(FONT_FILE), subfontIndex=0)
     pdfmetrics.registerFont(font)
     for name in list(xhtml2pdf.default.DEFAULT_FONT):
         xhtml2pdf.default.DEFAULT_FONT[name] = FONT_NAME
     xhtml2pdf.default.DEFAULT_FONT["form"] = FONT_NAME
-    rl_config.canvas_basefontname = FONT_NAME
+    rl_config.canvas_basefontname = FONT_NAME  # the font every page's canvas starts with
+    # reportlab copies that default when its modules are first imported: whoever imported them before
+    # this ran (xhtml2pdf itself does) left Helvetica there. Every table cell sets its CellStyle's font
+    # before drawing, so a PDF with a table named Helvetica, unembedded, beside the font it drew with.
+    CellStyle.fontname = FONT_NAME
+    ParagraphStyle.defaults.update(fontName=FONT_NAME, bulletFontName=FONT_NAME)
     return font
 
 
@@ -68,6 +76,7 @@ class FormContent:
     qr_image: str  # a data: URI, SVG for the page, PNG for the PDF (xhtml2pdf draws PNG)
     printed_at: datetime
     name_zh: str
+    place: str  # where the certificates are collected: the cohort's place, else the school's
 
 
 def form_content(student: Student, form: FormVersion, for_pdf: bool = False) -> FormContent:
@@ -86,6 +95,7 @@ def form_content(student: Student, form: FormVersion, for_pdf: bool = False) -> 
         qr_image=image,
         printed_at=utcnow(),
         name_zh=name_zh,
+        place=certificate_place(student),
     )
 
 
@@ -103,9 +113,9 @@ def render_form_html(content: FormContent, for_pdf: bool = False) -> str:
 
 def render_pdf(html: str) -> bytes:
     """An A4 PDF of the form's HTML with the font embedded."""
+    _font()
     from xhtml2pdf import pisa
 
-    _font()
     out = io.BytesIO()
     result = pisa.CreatePDF(html, dest=out, encoding="utf-8")
     if result.err:

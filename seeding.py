@@ -97,9 +97,9 @@ STANDARD_STEPS = [
 ]
 
 DEMO_COHORTS = [
-    # code, English, Chinese, kind, certificate place
-    ("UG2011", "2011 undergraduates", "2011级本科生", CohortKind.DEGREE, "Your school's office"),
-    ("PG2014", "2014 postgraduates", "2014级研究生", CohortKind.DEGREE, "Your school's office"),
+    # code, English, Chinese, kind, certificate place ("": each student's school's place, DEMO_SCHOOLS)
+    ("UG2011", "2011 undergraduates", "2011级本科生", CohortKind.DEGREE, ""),
+    ("PG2014", "2014 postgraduates", "2014级研究生", CohortKind.DEGREE, ""),
     (
         "NDSHORT",
         "Short-term Chinese language students",
@@ -122,6 +122,29 @@ DEMO_COHORTS = [
         "School of International Studies, room 105",
     ),
 ]
+
+# The schools of seed_data.csv: name (as in the CSV), Chinese name, where their students collect certificates.
+DEMO_SCHOOLS = [
+    (
+        "School of Clinical Medicine",
+        "临床医学院",
+        "School of Clinical Medicine office, Building 1, room 305 (Chashan campus)",
+    ),
+    ("School of International Studies", "国际教育学院", "School of International Studies, room 105 (Chashan campus)"),
+    ("School of Nursing", "护理学院", "School of Nursing office, Building 4, room 210 (Chashan campus)"),
+    (
+        "School of Ophthalmology and Optometry",
+        "眼视光学院",
+        "School of Ophthalmology and Optometry office, Building 6, room 118 (Chashan campus)",
+    ),
+    (
+        "School of Pharmaceutical Sciences",
+        "药学院",
+        "School of Pharmaceutical Sciences office, Building 3, room 221 (Chashan campus)",
+    ),
+]
+# What older demo data printed as the place: not a place anyone can find.
+OLD_DEMO_PLACE = "Your school's office"
 
 # user name, role, office code, school name, display name; password: "<user name>-demo"
 DEMO_ACCOUNTS = [
@@ -191,6 +214,7 @@ def ensure_demo_cohorts(today: date) -> list[Cohort]:
     existing = {c.code: c for c in db.session.scalars(select(Cohort))}
     for code, name_en, name_zh, kind, place in DEMO_COHORTS:
         if code in existing:
+            _replace_old_demo_place(existing[code], place)
             continue
         cohort = Cohort(
             code=code,
@@ -211,6 +235,35 @@ def ensure_demo_cohorts(today: date) -> list[Cohort]:
         )
     db.session.flush()
     return [existing[code] for code, *_ in DEMO_COHORTS]
+
+
+def _replace_old_demo_place(cohort: Cohort, place: str) -> None:
+    """A demo cohort made by an older version printed "Your school's office": give it today's place."""
+    if cohort.certificate_place == OLD_DEMO_PLACE:
+        cohort.certificate_place = place
+        audit.record(
+            "cohort.changed",
+            None,
+            subject=cohort.code,
+            before=f"certificate_place: {OLD_DEMO_PLACE}",
+            after=f"certificate_place: {place or '(none: the school office of each student)'}",
+            reason="demo data",
+        )
+
+
+def ensure_demo_schools() -> None:
+    """Chinese names and certificate places of the demo schools, where still empty (the import creates them)."""
+    schools = {s.name: s for s in db.session.scalars(select(School))}
+    for name, name_zh, place in DEMO_SCHOOLS:
+        school = schools.get(name)
+        if school is None:
+            continue
+        if not school.name_zh:
+            school.name_zh = name_zh
+        if not school.certificate_place:
+            school.certificate_place = place
+            audit.record("school.changed", None, subject=name, after=f"certificate_place: {place}", reason="demo data")
+    db.session.flush()
 
 
 def demo_password(username: str) -> str:

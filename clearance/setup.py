@@ -8,8 +8,9 @@ by the system.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, time
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -18,8 +19,9 @@ import audit
 from clearance.refused import Refused
 from clearance.settle import touch_cohorts
 from clearance.status import cohorts_clause
+from clearance.window import window_closes_on, window_opens_on
 from database import db
-from models import Account, Cohort, FormVersion, Office, Step, StepMode, Student
+from models import Account, Cohort, FormVersion, Office, School, Step, StepMode, Student
 
 COHORT_FIELDS = (
     "name_en",
@@ -58,13 +60,60 @@ def _plain(value) -> str:
     return getattr(value, "value", value) if value is not None else ""
 
 
+# Hours as people write them on the notice: "08:30-16:00" (a hyphen or an en dash, spaces allowed).
+HOURS = re.compile(r"(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})")
+
+
+def parse_hours(text: str) -> tuple[time, time] | None:
+    """Certificate hours as (start, end), or None when they are not written like 08:30-16:00."""
+    found = HOURS.fullmatch(text.strip())
+    if found is None:
+        return None
+    start_hour, start_minute, end_hour, end_minute = (int(part) for part in found.groups())
+    if max(start_hour, end_hour) > 23 or max(start_minute, end_minute) > 59:
+        return None
+    return time(start_hour, start_minute), time(end_hour, end_minute)
+
+
+class CohortRefused(Refused):
+    """A cohort's values refused with every problem at once: `problems` maps a field's name to what is wrong."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(" ".join(str(message) for message in problems.values()))
+        self.problems = problems
+
+
+def cohort_problems(values: dict, cohort: Cohort | None = None) -> dict[str, str]:
+    """Everything that cannot be right in a cohort's values, by field; a value missing (None) is not compared."""
+    problems = {}
+    opens, closes, day = values.get("opens_on"), values.get("closes_on"), values.get("certificate_day")
+    code = values.get("code") if cohort is None else None
+    if code and db.session.scalar(select(Cohort.id).where(Cohort.code == code)):
+        problems["code"] = _l("A cohort with this code already exists.")
+    if opens and closes and closes < opens:
+        problems["closes_on"] = _l("The window closes before it opens.")
+    if opens and day and day < opens:
+        problems["certificate_day"] = _l(
+            "The certificate day (%(day)s) comes before the window opens (%(opens)s).", day=day, opens=opens
+        )
+    hours = (values.get("certificate_hours") or "").strip()
+    if hours:
+        parsed = parse_hours(hours)
+        if parsed is None:
+            problems["certificate_hours"] = _l("Write the certificate hours like 08:30-16:00.")
+        elif parsed[1] <= parsed[0]:
+            problems["certificate_hours"] = _l(
+                "The certificate hours must end after they start (%(hours)s).", hours=hours
+            )
+    return problems
+
+
 def save_cohort(cohort: Cohort | None, values: dict, actor: Account | None, actor_label: str | None = None) -> Cohort:
-    """Create a cohort, or change one (from the admin pages or the CLI); the window must not close before it opens."""
-    if values["closes_on"] < values["opens_on"]:
-        raise Refused(_l("The window closes before it opens."))
+    """Create a cohort, or change one (from the admin pages or the CLI); refused with every problem at once."""
+    problems = cohort_problems(values, cohort)
+    if problems:
+        raise CohortRefused(problems)
     if cohort is None:
-        if db.session.scalar(select(Cohort.id).where(Cohort.code == values["code"])):
-            raise Refused(_l("A cohort with this code already exists."))
         cohort = Cohort(code=values["code"], **{name: values[name] for name in COHORT_FIELDS})
         db.session.add(cohort)
         db.session.flush()
@@ -83,25 +132,54 @@ def save_cohort(cohort: Cohort | None, values: dict, actor: Account | None, acto
     return cohort
 
 
-def extend_window(student: Student, until: date | None, reason: str, actor: Account) -> None:
-    """Let one student use the system until a later day (None removes the extension), with a reason."""
+def _window_text(student: Student) -> str:
+    return f"{window_opens_on(student)} – {window_closes_on(student)}"
+
+
+def extend_window(student: Student, day: date | None, reason: str, actor: Account) -> None:
+    """Stretch one student's window to include a day before it opens or after it closes (None: the cohort's again).
+
+    The window then runs from the earlier of the day and the cohort's opening to the later of the day and
+    its closing (clearance.window); the reason is required and audited with the window before and after.
+    """
     reason = (reason or "").strip()
     if not reason:
         raise Refused(_l("Give a reason for the extension."))
-    if until is not None and until <= student.cohort.closes_on:
-        raise Refused(_l("Choose a day after the cohort's window closes (%(day)s).", day=student.cohort.closes_on))
-    before = student.window_extended_until
-    student.window_extended_until = until
+    cohort = student.cohort
+    if day is not None and cohort.opens_on <= day <= cohort.closes_on:
+        raise Refused(
+            _l(
+                "%(day)s is already inside the cohort's window (%(opens)s – %(closes)s): choose a day before it "
+                "opens or after it closes.",
+                day=day,
+                opens=cohort.opens_on,
+                closes=cohort.closes_on,
+            )
+        )
+    before = _window_text(student)
+    student.window_extended_until = day
     student.window_extension_reason = reason
     audit.record(
         "window.extended",
         actor,
         student_id=student.id,
         subject=student.student_id,
-        before=before or "",
-        after=until or "no extension",
+        before=before,
+        after=_window_text(student),
         reason=reason,
     )
+
+
+SCHOOL_FIELDS = ("name_zh", "certificate_place")
+
+
+def save_school(school: School, values: dict, actor: Account) -> School:
+    """Change a school's Chinese name or its certificate place; its name stays as the student CSV spells it."""
+    changes = _changes(school, values, SCHOOL_FIELDS)
+    if changes:
+        before, after = _describe(changes)
+        audit.record("school.changed", actor, subject=school.name, before=before, after=after)
+    return school
 
 
 def save_office(office: Office | None, values: dict, actor: Account) -> Office:
@@ -172,6 +250,8 @@ def save_step(
     db.session.flush()
     if changes:
         before_text, after_text = _describe(changes)
+        if created:  # nothing before; after, only what was given
+            before_text, after_text = "", _describe({k: v for k, v in changes.items() if v[1]})[1]
         audit.record(
             "step.created" if created else "step.changed",
             actor,

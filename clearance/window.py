@@ -1,4 +1,4 @@
-"""The window of rule 6: when a student may use the system, in the university's time zone."""
+"""The window of rule 6: when a student may use the system, in the university's time zone; where certificates are."""
 
 from __future__ import annotations
 
@@ -18,8 +18,19 @@ class Window(enum.StrEnum):
     CLOSED = "closed"
 
 
+# One student's extension is one day the window is stretched to include (Student.window_extended_until):
+# a day before the cohort's window opens lets the student start earlier, a day after it closes finish later.
+
+
+def window_opens_on(student: Student) -> date:
+    """The first day the student may use the system: the cohort's, or an earlier day of an extension."""
+    opens = student.cohort.opens_on
+    extended = student.window_extended_until
+    return min(opens, extended) if extended else opens
+
+
 def window_closes_on(student: Student) -> date:
-    """The last day the student may use the system: the cohort's, or a later extension."""
+    """The last day the student may use the system: the cohort's, or a later day of an extension."""
     closes = student.cohort.closes_on
     extended = student.window_extended_until
     return max(closes, extended) if extended else closes
@@ -28,11 +39,16 @@ def window_closes_on(student: Student) -> date:
 def window_state(student: Student, on: date | None = None) -> Window:
     """Whether the student's window (inclusive, university time) is open on a day, by default today."""
     on = on or today()
-    if on < student.cohort.opens_on:
+    if on < window_opens_on(student):
         return Window.NOT_YET_OPEN
     if on > window_closes_on(student):
         return Window.CLOSED
     return Window.OPEN
+
+
+def certificate_place(student: Student) -> str:
+    """Where the student collects the certificates: the cohort's place, else their school's office and room."""
+    return student.cohort.certificate_place or student.school.certificate_place
 
 
 def current_cohorts(on: date | None = None) -> list[Cohort]:

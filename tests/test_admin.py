@@ -103,7 +103,7 @@ def test_an_admin_creates_a_cohort_with_default_documents(admin_client):
         ({"closes_on": "2027-06-01"}, "closes before it opens"),
         ({"opens_on": "20/06/2027"}, "Not a valid date value"),
         ({"code": "UG 2012"}, "Letters, digits"),
-        ({"certificate_hours": "morning"}, "Like 08:30-16:00"),
+        ({"certificate_hours": "morning"}, "Write the certificate hours like 08:30-16:00."),
     ],
 )
 def test_bad_cohort_input_is_explained_and_nothing_saved(admin_client, changes, message):
@@ -124,13 +124,13 @@ def test_one_students_window_is_extended_with_a_reason(admin_client, make_studen
     student = make_student(must_change=False)
     page = admin_client.post(
         "/admin/cohorts/extend",
-        data={"student_id": "1111210101", "until": "2026-07-20", "reason": ""},
+        data={"student_id": "1111210101", "day": "2026-07-20", "reason": ""},
         follow_redirects=True,
     )
     assert "This field is required" in page.get_data(as_text=True)
     admin_client.post(
         "/admin/cohorts/extend",
-        data={"student_id": "1111210101", "until": "2026-07-20", "reason": "Thesis defence on 15 July"},
+        data={"student_id": "1111210101", "day": "2026-07-20", "reason": "Thesis defence on 15 July"},
     )
     db.session.refresh(student)
     assert student.window_extended_until == date(2026, 7, 20)
@@ -142,7 +142,7 @@ def test_an_unknown_student_cannot_be_extended(admin_client, make_cohort):
     make_cohort()
     page = admin_client.post(
         "/admin/cohorts/extend",
-        data={"student_id": "0000", "until": "2026-07-20", "reason": "x"},
+        data={"student_id": "0000", "day": "2026-07-20", "reason": "x"},
         follow_redirects=True,
     )
     assert "No student has the ID 0000" in page.get_data(as_text=True)
@@ -194,7 +194,7 @@ def complete_student(make_student, make_account):
 
 def test_adding_a_step_warns_before_voiding_printed_forms(admin_client, complete_student):
     page = admin_client.post("/admin/steps/new", data=step_data()).get_data(as_text=True)
-    assert "voids 1 printed forms" in page
+    assert "voids 1 printed form." in page and "voids 1 printed forms" not in page
     assert db.session.scalar(select(Step).where(Step.title_en == "Exit survey")) is None
     admin_client.post("/admin/steps/new", data=step_data(confirm_void="y"))
     assert db.session.scalar(select(Step).where(Step.title_en == "Exit survey")) is not None
@@ -297,9 +297,32 @@ def test_an_admin_cannot_disable_themself(admin_client, admin):
     assert not admin.disabled
 
 
+def test_giving_a_one_time_password_asks_first_and_changes_nothing(admin_client, app, make_student):
+    student = make_student(must_change=False, password="forgotten password")
+    before = (student.account.password_hash, student.account.session_generation)
+    page = admin_client.post(f"/admin/accounts/{student.account.id}/reset-password").get_data(as_text=True)
+    assert "Give 1111210101 a one-time password?" in page and "stops working at once" in page
+    assert "Yes, give a one-time password" in page and 'name="confirm" value="yes"' in page and "<code>" not in page
+    db.session.refresh(student.account)
+    assert (student.account.password_hash, student.account.session_generation) == before
+    assert audit_count("password.reset") == 0
+    returning = app.test_client()
+    response = returning.post("/login", data={"username": "1111210101", "password": "forgotten password"})
+    assert response.status_code == 302
+
+
+def test_the_accounts_list_and_an_account_page_offer_the_reset_that_asks_first(admin_client, make_account):
+    library = make_account("library")
+    for path in ("/admin/accounts", f"/admin/accounts/{library.id}"):
+        page = admin_client.get(path).get_data(as_text=True)
+        form = page.split(f'action="/admin/accounts/{library.id}/reset-password"')[1].split("</form>")[0]
+        assert "Give a one-time password" in form and 'name="confirm"' not in form
+
+
 def test_a_students_password_reset_gives_a_one_time_password_that_forces_a_change(admin_client, app, make_student):
     student = make_student(must_change=False, password="forgotten password")
-    page = admin_client.post(f"/admin/accounts/{student.account.id}/reset-password").get_data(as_text=True)
+    url = f"/admin/accounts/{student.account.id}/reset-password"
+    page = admin_client.post(url, data={"confirm": "yes"}).get_data(as_text=True)
     password = page.split("<code>")[1].split("</code>")[0]
     assert len(password) == 10 and audit_count("password.reset") == 1
     returning = app.test_client()

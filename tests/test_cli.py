@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 import accounts
+import clearance
 import seeding
 from app import create_app
 from clock import today
@@ -122,6 +123,25 @@ def test_init_db_demo_students_log_in_with_their_passport_digits(fresh_app):
     assert accounts.password_matches(account("1111210101"), "817263")  # passport J 4817263
 
 
+def test_init_db_demo_gives_every_student_a_real_certificate_place(fresh_app):
+    """Each demo student's form names a place one can find: their cohort's, else their school's office and room."""
+    fresh_app.test_cli_runner().invoke(args=["init-db", "--demo"])
+    for student in db.session.scalars(select(Student)):
+        place = clearance.certificate_place(student)
+        assert "room" in place and "Your school" not in place, (student.student_id, place)
+
+
+def test_init_db_demo_replaces_the_old_demo_place(fresh_app):
+    runner = fresh_app.test_cli_runner()
+    runner.invoke(args=["init-db", "--demo"])
+    old = db.session.scalar(select(Cohort).where(Cohort.code == "UG2011"))
+    old.certificate_place = seeding.OLD_DEMO_PLACE  # as older versions made it
+    db.session.commit()
+    assert runner.invoke(args=["init-db", "--demo"]).exit_code == 0
+    db.session.refresh(old)
+    assert old.certificate_place == "" and clearance.certificate_place(old.students[0]).endswith("(Chashan campus)")
+
+
 # --- create-cohort ---------------------------------------------------------------------------
 
 COHORT = [
@@ -197,6 +217,36 @@ def test_create_cohort_refuses_bad_options_and_writes_nothing(runner, change, me
     assert result.exit_code != 0
     assert message in result.output
     assert counts() == before
+
+
+def test_create_cohort_lists_every_problem_at_once_like_the_admin_page(runner):
+    before = counts()
+    result = runner.invoke(
+        args=[
+            *COHORT,
+            "--kind",
+            "degree",
+            "--closes",
+            "2026-06-10",
+            "--certificate-day",
+            "2026-06-01",
+            "--certificate-hours",
+            "16:00-08:30",
+        ]
+    )
+    assert result.exit_code != 0
+    assert "The window closes before it opens." in result.output
+    assert "The certificate day (2026-06-01) comes before the window opens (2026-06-20)." in result.output
+    assert "The certificate hours must end after they start (16:00-08:30)." in result.output
+    assert "Error: the cohort was not created: 3 problems" in result.output
+    assert counts() == before
+
+
+def test_create_cohort_refuses_hours_that_are_not_hours(runner):
+    result = runner.invoke(args=[*COHORT, "--kind", "degree", "--certificate-hours", "all day"])
+    assert result.exit_code != 0
+    assert "Write the certificate hours like 08:30-16:00." in result.output
+    assert "the cohort was not created: 1 problem" in result.output
 
 
 def test_create_cohort_refuses_a_code_that_exists(runner, make_cohort):
@@ -296,9 +346,9 @@ def test_import_students_reports_what_it_did(runner, tmp_path, make_cohort):
     result = runner.invoke(args=["import-students", str(path)])
     assert result.exit_code == 0, result.output
     assert (
-        "1 to add, 0 to update, 0 unchanged, 0 refused; 1 library holds to place; new schools: School of Nursing"
+        "1 to add, 0 to update, 0 unchanged, 0 lines refused; 1 library hold to place; new schools: School of Nursing"
     ) in result.output
-    assert "Imported: 1 added, 0 updated, 1 holds placed." in result.output
+    assert "Imported: 1 added, 0 updated, 1 hold placed." in result.output
 
 
 def test_import_students_refuses_a_file_with_a_bad_row_and_exits_non_zero(runner, tmp_path, make_cohort):
@@ -309,7 +359,7 @@ def test_import_students_refuses_a_file_with_a_bad_row_and_exits_non_zero(runner
     result = runner.invoke(args=["import-students", str(path)])
     assert result.exit_code == 1
     assert "line 2: passport_no has fewer than 6 digits" in result.output
-    assert "Error: the file was refused: 1 error(s); nothing was imported" in result.output
+    assert "Error: the file was refused: 1 error; nothing was imported" in result.output
     assert counts() == before
 
 

@@ -409,7 +409,7 @@ def test_dry_run_reports_what_would_change_and_writes_nothing(runner, tmp_path, 
     before = counts()
     result = cli_import(runner, tmp_path, csv_bytes(GOOD.replace("India", "Nepal"), SECOND + "5"), "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "1 to add, 1 to update, 0 unchanged, 0 refused; 1 library holds to place" in result.output
+    assert "1 to add, 1 to update, 0 unchanged, 0 lines refused; 1 library hold to place" in result.output
     assert "Dry run: nothing was written." in result.output
     assert counts() == before
     assert student().nationality == "India"
@@ -420,7 +420,7 @@ def test_dry_run_reports_refused_rows_and_writes_nothing(runner, tmp_path, make_
     before = counts()
     result = cli_import(runner, tmp_path, csv_bytes(GOOD, SECOND.replace("UG2011", "UG1999")), "--dry-run")
     assert result.exit_code != 0
-    assert "1 to add, 0 to update, 0 unchanged, 1 refused" in result.output
+    assert "1 to add, 0 to update, 0 unchanged, 1 line refused" in result.output
     assert "line 3: cohort 'UG1999' does not exist" in result.output
     assert counts() == before
 

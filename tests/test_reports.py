@@ -171,7 +171,7 @@ def test_the_admin_home_shows_todays_numbers_chart_and_links(client, setup):
     for number, label in [
         (4, "students"),
         (1, "fully cleared"),
-        (1, "forms issued (current)"),
+        (1, "form issued (current)"),
         (1, "certificates handed over"),
         (1, "blocked"),
         (2, "have done nothing yet"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 
 import clearance
 from database import write_transaction
@@ -16,6 +16,18 @@ from views.access import role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 admin_only = role_required(Role.ADMIN)
+
+
+def edit_page(form, back_endpoint: str, back_label: str, heading: str, hint: str):
+    """The one page that edits a cohort, a school or an office: the form, a hint, and the way back."""
+    return render_template(
+        "admin/edit_form.html",
+        form=form,
+        back_url=url_for(back_endpoint),
+        back_label=back_label,
+        heading=heading,
+        hint=hint,
+    )
 
 
 def save_and_return(save: Callable, message: Callable[[object], str], endpoint: str):

@@ -17,12 +17,19 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from clearance.permissions import ROLE_LABELS
 from models import CohortKind, Role, StepMode
 
 CODE = Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Letters, digits, hyphens and underscores only."))
-HOURS = Regexp(r"^$|^\d{1,2}:\d{2}\s*[-–]\s*\d{1,2}:\d{2}$", message=_l("Like 08:30-16:00."))
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as a list of checkboxes: a multi-select list box needs Ctrl-click, and hides its choices."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class CohortForm(FlaskForm):
@@ -40,8 +47,15 @@ class CohortForm(FlaskForm):
     opens_on = DateField(_l("Window opens (first day)"), validators=[InputRequired()])
     closes_on = DateField(_l("Window closes (last day, inclusive)"), validators=[InputRequired()])
     certificate_day = DateField(_l("Certificate day"), validators=[Optional()])
-    certificate_hours = StringField(_l("Certificate hours"), validators=[Length(max=40), HOURS])
-    certificate_place = StringField(_l("Certificate place"), validators=[Length(max=200)])
+    # Their format and order are checked with the dates, all at once, by clearance.setup.cohort_problems.
+    certificate_hours = StringField(
+        _l("Certificate hours"), validators=[Length(max=40)], description=_l("Like 08:30-16:00.")
+    )
+    certificate_place = StringField(
+        _l("Certificate place"),
+        validators=[Length(max=200)],
+        description=_l("Left empty: each student's school's office and room, set under Schools on the cohorts page."),
+    )
     documents = StringField(
         _l("Documents handed over"),
         validators=[Length(max=300)],
@@ -54,12 +68,27 @@ class CohortForm(FlaskForm):
 
 class ExtendForm(FlaskForm):
     student_id = StringField(_l("Student ID"), validators=[DataRequired(), Length(max=32)])
-    until = DateField(
-        _l("May use the system until (inclusive)"),
+    day = DateField(
+        _l("Stretch the window to include this day"),
         validators=[Optional()],
-        description=_l("Leave empty to remove an extension."),
+        description=_l(
+            "A day before the cohort's window opens lets the student start earlier; a day after it closes lets "
+            "them finish later. Leave empty to give the student the cohort's window again."
+        ),
     )
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
+
+
+class SchoolForm(FlaskForm):
+    name_zh = StringField(_l("Name in Chinese"), validators=[Length(max=200)])
+    certificate_place = StringField(
+        _l("Certificate place (office and room)"),
+        validators=[Length(max=200)],
+        description=_l(
+            "Printed on the form of this school's students, unless their cohort names a place. "
+            "For example: School of Nursing office, Building 3, room 204."
+        ),
+    )
 
 
 class OfficeForm(FlaskForm):
@@ -87,8 +116,10 @@ class StepForm(FlaskForm):
             SelectChoice(StepMode.AUTOMATIC.value, _l("Automatic: the system, when the office holds nothing")),
         ],
     )
-    cohorts = SelectMultipleField(_l("Applies to cohorts"), coerce=int, description=_l("None selected: every cohort."))
-    prerequisites = SelectMultipleField(_l("Needs these steps first"), coerce=int)
+    cohorts = CheckboxesField(_l("Applies to cohorts"), coerce=int, description=_l("None ticked: every cohort."))
+    prerequisites = CheckboxesField(
+        _l("Needs these steps first"), coerce=int, description=_l("None ticked: the step can be cleared any time.")
+    )
     retired = BooleanField(_l("Retired (no longer applies; its history is kept)"))
     confirm_void = BooleanField(_l("Yes, void those forms"))
 

@@ -12,6 +12,7 @@ import binascii
 
 from flask import flash, render_template, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 import importing
@@ -61,7 +62,11 @@ def import_confirm():
             plan = importing.plan_import(data, encoding)
             if not plan.ok:
                 raise importing.ImportRefused(
-                    _("%(n)d rows are now refused: check the preview again.", n=len(plan.errors))
+                    ngettext(
+                        "%(num)d line is now refused: check the preview again.",
+                        "%(num)d lines are now refused: check the preview again.",
+                        plan.refused_lines,
+                    )
                 )
             result = importing.apply_import(plan, current_user, "upload")
     except (binascii.Error, importing.ImportRefused) as refused:

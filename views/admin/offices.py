@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -12,7 +13,7 @@ import clearance
 from clearance.setup import OFFICE_FIELDS, STEP_FIELDS, forms_voided_by, save_office, save_step
 from database import db, write_transaction
 from models import Cohort, Office, Step, StepMode
-from views.admin import admin_only, bp, save_and_return
+from views.admin import admin_only, bp, edit_page, save_and_return
 from views.admin.forms import OfficeForm, StepForm
 
 
@@ -41,13 +42,12 @@ def office(office_id: int | None = None):
         )
         if done:
             return done
-    return render_template(
-        "admin/edit_form.html",
-        form=form,
-        back_url=url_for("admin.offices"),
-        back_label=_("Offices and steps"),
-        heading=_("Office %(code)s", code=existing.code) if existing else _("New office"),
-        hint=_("Students see where, when and whom to call on every step of this office."),
+    return edit_page(
+        form,
+        "admin.offices",
+        _("Offices and steps"),
+        _("Office %(code)s", code=existing.code) if existing else _("New office"),
+        _("Students see where, when and whom to call on every step of this office."),
     )
 
 
@@ -84,7 +84,14 @@ def step(step_id: int | None = None):
         cohorts = list(db.session.scalars(select(Cohort).where(Cohort.id.in_(form.cohorts.data or []))))
         voids = forms_voided_by(existing, cohorts, form.retired.data)
         if voids and not form.confirm_void.data:
-            flash(_("Saving this voids %(n)d printed forms: tick the box to confirm.", n=voids), "error")
+            flash(
+                ngettext(
+                    "Saving this voids %(num)d printed form: tick the box to confirm.",
+                    "Saving this voids %(num)d printed forms: tick the box to confirm.",
+                    voids,
+                ),
+                "error",
+            )
         else:
             return _save_step(existing, form, cohorts)
     return render_template("admin/step_form.html", form=form, step=existing, voids=voids)

@@ -58,7 +58,7 @@ class Chart:
     total: int = 0
     height: int = 270
     left: int = 52
-    top: int = 22
+    top: int = 36  # room above the tallest bar's number for the "today" label
     bottom: int = 214
 
     @property
@@ -161,7 +161,7 @@ def export_progress():
     filename, label = scope.filename, scope.label
     body, rows = exporting.progress_csv(scope)
     with write_transaction():
-        audit.record("export.progress", current_user, subject=label, after=f"{rows} rows")
+        audit.record("export.progress", current_user, subject=label, after=f"{rows} row{'' if rows == 1 else 's'}")
     return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
@@ -253,7 +253,7 @@ def audit_log():
             .limit(AUDIT_PAGE_SIZE)
             .offset((filters.page - 1) * AUDIT_PAGE_SIZE)
         )
-        rows = db.session.execute(query).all()
+        rows = _worded(db.session.execute(query).all())
     return render_template(
         "admin/audit.html",
         filters=filters,
@@ -264,6 +264,23 @@ def audit_log():
         page_url=_audit_page_url,
         admin_root=url_for("admin.home"),
     )
+
+
+@dataclass
+class AuditRow:
+    """One line of the audit log: the event, whom it concerns, and its subject in words."""
+
+    event: AuditEvent
+    student_no: str | None
+    student_name: str | None
+    office_code: str | None
+    subject: str
+
+
+def _worded(rows) -> list[AuditRow]:
+    """The page's events with their subjects in words ("Library: Cancel your library card", never step:1)."""
+    subjects = clearance.subjects_in_words([event for event, *_rest in rows])
+    return [AuditRow(*row, subject) for row, subject in zip(rows, subjects, strict=True)]
 
 
 def _audit_page_url(number: int) -> str:
