@@ -6,8 +6,10 @@ PORT ?= 5000
 WORKERS ?= 2
 FLASK := $(BIN)/flask --app app
 DEBIAN_TEST_PACKAGES := chromium fonts-wqy-microhei poppler-utils zbar-tools
+# One extraction for `make catalogue` and tests/test_translations.py (which reads this line).
+EXTRACT_OPTIONS := --mapping-file babel.cfg --keyword _l --keyword lazy_gettext --no-location --sort-output --omit-header --ignore-dirs ".* tests bench migrations instance test-artifacts translations"
 
-.PHONY: run test lint format system-packages clean
+.PHONY: run test lint format system-packages clean translations catalogue
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +19,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/activate
 	touch $@
 
 ## run: create the venv, secrets and demo data on first start, then serve on http://127.0.0.1:$(PORT)
-run: $(VENV)/.installed
+run: $(VENV)/.installed translations
 	$(FLASK) init-db --demo
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C stops)"
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - 'app:create_app()'
 
 ## test: install what the tests need (Debian packages too, when root) and run the whole suite
-test: $(VENV)/.installed system-packages
+test: $(VENV)/.installed system-packages translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -40,6 +42,17 @@ system-packages:
 	  echo "Missing Debian packages:$$missing"; \
 	  echo "Install them with: sudo apt-get install$$missing   (the browser and PDF tests are skipped until then)"; \
 	fi
+
+## translations: compile the catalogues (translations/*/LC_MESSAGES/messages.po -> .mo, not kept in git)
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --directory translations --domain messages --statistics
+
+## catalogue: after changing user-visible text, extract it and update every catalogue; then translate the new entries
+catalogue: $(VENV)/.installed
+	$(BIN)/pybabel extract $(EXTRACT_OPTIONS) --output-file translations/messages.pot .
+	$(BIN)/pybabel update --input-file translations/messages.pot --output-dir translations --domain messages \
+	  --ignore-obsolete --no-fuzzy-matching --ignore-pot-creation-date
+	rm translations/messages.pot
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -235,6 +235,19 @@ def reset_to_one_time_password(account: Account, admin: Account) -> str:
     return password
 
 
+def set_language(account: Account, language: str) -> None:
+    """Remember the language the person chose, for every later session; audited like any change."""
+    audit.record(
+        "account.language",
+        account,
+        student_id=_student_id(account),
+        subject=account.username,
+        before=account.language or "",
+        after=language,
+    )
+    account.language = language
+
+
 def end_sessions(account: Account) -> None:
     """Make every session cookie of this account stop working (logout everywhere)."""
     account.session_generation += 1

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Flask, abort, current_app, has_request_context, render_template, request, session
+from flask import Flask, abort, current_app, render_template, request
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
@@ -12,6 +10,7 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 import cli
+import languages
 from config import load_config
 from database import configure_sqlite, db
 
@@ -31,14 +30,14 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     load_config(app, test_config)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["UNIVERSITY_TZ"])
-    app.config["CATALOGUED_LANGUAGES"] = _catalogued_languages()  # once, not on every request
+    app.config["CATALOGUED_LANGUAGES"] = languages.catalogued()  # once, not on every request
 
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale)
+    babel.init_app(app, locale_selector=languages.select_locale)
     _init_login(app)
 
     from views import admin, auth, desk, staff, student
@@ -83,25 +82,6 @@ def _init_login(app: Flask) -> None:
         return account
 
 
-def _select_locale() -> str | None:
-    if not has_request_context():  # the CLI, and rules run outside a request
-        return None
-    available = current_app.config["CATALOGUED_LANGUAGES"]
-    chosen = session.get("language")
-    if chosen in available:
-        return chosen
-    if current_user and current_user.is_authenticated and current_user.language in available:
-        return current_user.language
-    # Only languages with a catalogue: a Chinese browser must not get lang="zh-Hans" on English pages.
-    return request.accept_languages.best_match(available) or "en"
-
-
-def _catalogued_languages() -> list[str]:
-    """English, plus every language whose compiled catalogue is in translations/."""
-    folder = Path(__file__).resolve().parent / "translations"
-    return ["en", *sorted(path.parent.parent.name for path in folder.glob("*/LC_MESSAGES/messages.mo"))]
-
-
 def _init_templates(app: Flask) -> None:
     app.jinja_env.filters["when"] = lambda moment: format_datetime(moment, "yyyy-MM-dd HH:mm") if moment else ""
     app.jinja_env.filters["day"] = lambda d: format_date(d, "long") if d else ""
@@ -134,8 +114,12 @@ def _init_templates(app: Flask) -> None:
             "HELP_PHONE",
             "HELP_MOBILE",
         )
-        language = "zh-Hans" if str(get_locale()).startswith("zh") else "en"
-        return {"site": {key.lower(): app.config[key] for key in keys}, "page_language": language}
+        return {
+            "site": {key.lower(): app.config[key] for key in keys},
+            "page_language": languages.html_lang(get_locale()),
+            "language_choices": languages.choices(),
+            "current_language": str(get_locale()),
+        }
 
 
 ERROR_PAGES = {

@@ -218,3 +218,19 @@ def make_cohort_step(office_: Office, title: str, cohorts: list[Cohort], mode=St
     else:
         db.session.flush()
     return new
+
+
+def pytest_sessionstart(session) -> None:
+    """Compile the catalogues as `make` does, so `pytest` alone serves both languages too."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pybabel = Path(sys.executable).parent / "pybabel"
+    project = Path(__file__).resolve().parent.parent
+    subprocess.run(
+        [pybabel, "compile", "--directory", "translations", "--domain", "messages"],
+        cwd=project,
+        check=True,
+        capture_output=True,
+    )

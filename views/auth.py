@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -20,7 +20,7 @@ from views.forms import EmptyForm
 bp = Blueprint("auth", __name__)
 
 # Endpoints a logged-in account may reach before it has changed a forced password.
-OPEN_WHILE_PASSWORD_MUST_CHANGE = {"auth.change_password", "auth.logout", "static"}
+OPEN_WHILE_PASSWORD_MUST_CHANGE = {"auth.change_password", "auth.logout", "static", "auth.choose_language"}
 
 
 class LoginForm(FlaskForm):
@@ -137,3 +137,16 @@ def account():
     return render_template(
         "auth/account.html", account=current_user, student=student, window=window, logout_form=EmptyForm()
     )
+
+
+@bp.route("/language", methods=["POST"])
+def choose_language():
+    """The switch on every page: remembered in the session, and as the account's preference once logged in."""
+    language = request.form.get("language", "")
+    if not EmptyForm().validate_on_submit() or language not in current_app.config["CATALOGUED_LANGUAGES"]:
+        abort(400)
+    session["language"] = language
+    if current_user.is_authenticated and current_user.language != language:
+        with write_transaction():
+            accounts.set_language(current_user, language)
+    return redirect(safe_next(request.form.get("next")) or url_for("auth.index"))

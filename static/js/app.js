@@ -4,6 +4,15 @@ document.addEventListener("submit", function (event) {
   var form = event.target;
   if (form.dataset.sent) { event.preventDefault(); return; }
   form.dataset.sent = "1";
+  // A disabled button is left out of what the form sends: keep the clicked button's name and value.
+  var submitter = event.submitter;
+  if (submitter && submitter.name) {
+    var kept = document.createElement("input");
+    kept.type = "hidden";
+    kept.name = submitter.name;
+    kept.value = submitter.value;
+    form.appendChild(kept);
+  }
   form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = true; });
 });
 // Pages with a scanner or counter input focus it, unless someone has already started typing

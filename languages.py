@@ -1,0 +1,55 @@
+"""The two languages (rule 9): which are available, and which one a request is answered in.
+
+A language is available when its compiled catalogue is in translations/ (`make` builds it; the
+tests compile it too). A request gets, in order: the language chosen with the switch (kept in the
+signed session cookie), the account's saved preference, the best match of the browser's
+Accept-Language (any "zh-…" reads Simplified Chinese), else English.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app, has_request_context, request, session
+from flask_login import current_user
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+DEFAULT = "en"
+NAMES = {"en": "English", "zh_Hans": "中文"}  # each in its own language, as a switch shows them
+HTML_LANG = {"en": "en", "zh_Hans": "zh-Hans"}
+
+
+def catalogued() -> list[str]:
+    """English, plus every language whose compiled catalogue is in translations/."""
+    return [DEFAULT, *sorted(path.parent.parent.name for path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.mo"))]
+
+
+def _primary(language: str) -> str:
+    return language.split("_")[0].split("-")[0].lower()
+
+
+def select_locale() -> str | None:
+    """Flask-Babel's locale selector."""
+    if not has_request_context():  # the CLI, and rules run outside a request
+        return None
+    available = current_app.config["CATALOGUED_LANGUAGES"]
+    chosen = session.get("language")
+    if chosen in available:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.language in available:
+        return current_user.language
+    by_primary = {_primary(language): language for language in available}
+    best = request.accept_languages.best_match(list(by_primary))  # "zh-CN" matches "zh"
+    return by_primary.get(best, DEFAULT)
+
+
+def html_lang(locale: object) -> str:
+    """The page's `lang` attribute for a Babel locale."""
+    name = str(locale)
+    return HTML_LANG.get(name) or HTML_LANG.get("zh_Hans" if _primary(name) == "zh" else DEFAULT, "en")
+
+
+def choices() -> list[tuple[str, str, str]]:
+    """The switch: (language, its name in itself, its HTML lang) for every available language."""
+    available = current_app.config["CATALOGUED_LANGUAGES"]
+    return [(language, NAMES.get(language, language), html_lang(language)) for language in available]
