@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 import cli
 import languages
+import localized
 from config import load_config
 from database import configure_sqlite, db
 
@@ -101,6 +102,7 @@ def _init_templates(app: Flask) -> None:
         certificate_place=certificate_place,
     )
     app.jinja_env.filters["in_words"] = in_words  # history tables: subjects in words, not step:3 / hold:7
+    localized.register(app.jinja_env)  # offices, steps, cohorts in the reader's language
 
     @app.context_processor
     def university():
@@ -117,6 +119,7 @@ def _init_templates(app: Flask) -> None:
         return {
             "site": {key.lower(): app.config[key] for key in keys},
             "page_language": languages.html_lang(get_locale()),
+            "help": languages.help_contact(app.config, get_locale()),
             "language_choices": languages.choices(),
             "current_language": str(get_locale()),
         }

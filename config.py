@@ -28,6 +28,9 @@ ENVIRONMENT_NAMES = (
     "HELP_DESK_ZH",
     "HELP_PHONE",
     "HELP_MOBILE",
+    "HELP_PERSON_EN",
+    "HELP_PERSON_ZH",
+    "HELP_MOBILE_ZH",
     "PASSWORD_HASH_METHOD",
 )
 
@@ -41,6 +44,10 @@ DEFAULTS = {
     "HELP_DESK_ZH": "网络与信息中心",
     "HELP_PHONE": "86699251 (ext. 8251)",
     "HELP_MOBILE": "13676797531",
+    # The notice's Chinese text names the contact person and gives the campus short number instead.
+    "HELP_PERSON_EN": "",
+    "HELP_PERSON_ZH": "应老师",
+    "HELP_MOBILE_ZH": "664531",
     "PUBLIC_BASE_URL": "",
     "LANGUAGES": ("en", "zh_Hans_CN"),
     "BABEL_DEFAULT_LOCALE": "en",

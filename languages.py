@@ -53,3 +53,14 @@ def choices() -> list[tuple[str, str, str]]:
     """The switch: (language, its name in itself, its HTML lang) for every available language."""
     available = current_app.config["CATALOGUED_LANGUAGES"]
     return [(language, NAMES.get(language, language), html_lang(language)) for language in available]
+
+
+def help_contact(config, locale: object) -> dict[str, str]:
+    """The help contacts as the university's notice gives them in the reader's language (rule 8)."""
+    chinese = _primary(str(locale)) == "zh"
+    return {
+        "desk": config["HELP_DESK_ZH" if chinese else "HELP_DESK_EN"],
+        "person": config["HELP_PERSON_ZH" if chinese else "HELP_PERSON_EN"],
+        "phone": config["HELP_PHONE"],
+        "mobile": config["HELP_MOBILE_ZH" if chinese else "HELP_MOBILE"],
+    }

@@ -105,7 +105,9 @@ class Cohort(db.Model):
     certificate_day: Mapped[date | None]
     certificate_hours: Mapped[str] = mapped_column(String(40), default="")
     certificate_place: Mapped[str] = mapped_column(String(200), default="")
+    certificate_place_zh: Mapped[str] = mapped_column(String(200), default="")
     documents: Mapped[str] = mapped_column(String(300))
+    documents_zh: Mapped[str] = mapped_column(String(300), default="")
 
     students: Mapped[list[Student]] = relationship(back_populates="cohort")
 
@@ -121,6 +123,7 @@ class School(db.Model):
     name_zh: Mapped[str] = mapped_column(String(200), default="")
     # Where its students collect their certificates (office and room), unless their cohort names a place.
     certificate_place: Mapped[str] = mapped_column(String(200), default="")
+    certificate_place_zh: Mapped[str] = mapped_column(String(200), default="")
 
 
 class Office(db.Model):
@@ -129,10 +132,14 @@ class Office(db.Model):
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name_en: Mapped[str] = mapped_column(String(200))
     name_zh: Mapped[str] = mapped_column(String(200), default="")
+    # The fields without a suffix are the English ones; each `_zh` twin is what a Chinese reader sees.
     location: Mapped[str] = mapped_column(String(300), default="")
+    location_zh: Mapped[str] = mapped_column(String(300), default="")
     hours: Mapped[str] = mapped_column(String(200), default="")
+    hours_zh: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(100), default="")
     instructions: Mapped[str] = mapped_column(Text, default="")
+    instructions_zh: Mapped[str] = mapped_column(Text, default="")
 
     steps: Mapped[list[Step]] = relationship(back_populates="office", order_by="Step.position")
 
@@ -144,7 +151,9 @@ class Step(db.Model):
     title_en: Mapped[str] = mapped_column(String(200))
     title_zh: Mapped[str] = mapped_column(String(200), default="")
     instructions: Mapped[str] = mapped_column(Text, default="")
+    instructions_zh: Mapped[str] = mapped_column(Text, default="")
     what_to_bring: Mapped[str] = mapped_column(Text, default="")
+    what_to_bring_zh: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(default=0)
     mode: Mapped[StepMode] = mapped_column(_enum(StepMode, "step_mode"))
     retired: Mapped[bool] = mapped_column(default=False)

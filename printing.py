@@ -77,6 +77,7 @@ class FormContent:
     printed_at: datetime
     name_zh: str
     place: str  # where the certificates are collected: the cohort's place, else the school's
+    place_zh: str  # the same in Chinese, where it is written (the form is bilingual)
 
 
 def form_content(student: Student, form: FormVersion, for_pdf: bool = False) -> FormContent:
@@ -96,6 +97,7 @@ def form_content(student: Student, form: FormVersion, for_pdf: bool = False) -> 
         printed_at=utcnow(),
         name_zh=name_zh,
         place=certificate_place(student),
+        place_zh=certificate_place(student, chinese=True),
     )
 
 

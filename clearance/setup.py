@@ -32,10 +32,39 @@ COHORT_FIELDS = (
     "certificate_day",
     "certificate_hours",
     "certificate_place",
+    "certificate_place_zh",
     "documents",
+    "documents_zh",
 )
-OFFICE_FIELDS = ("code", "name_en", "name_zh", "location", "hours", "phone", "instructions")
-STEP_FIELDS = ("office_id", "title_en", "title_zh", "instructions", "what_to_bring", "position", "mode")
+# Each text a student reads, in English and in Chinese (the `_zh` twin): admins edit them side by side.
+OFFICE_FIELDS = (
+    "code",
+    "name_en",
+    "name_zh",
+    "location",
+    "location_zh",
+    "hours",
+    "hours_zh",
+    "phone",
+    "instructions",
+    "instructions_zh",
+)
+STEP_FIELDS = (
+    "office_id",
+    "title_en",
+    "title_zh",
+    "instructions",
+    "instructions_zh",
+    "what_to_bring",
+    "what_to_bring_zh",
+    "position",
+    "mode",
+)
+
+
+def _given(values: dict, fields: Iterable[str]) -> dict:
+    """The fields a new row is made with; one not given (a Chinese twin the CLI has no option for) keeps its default."""
+    return {name: values[name] for name in fields if name in values}
 
 
 def _changes(target, values: dict, fields: Iterable[str]) -> dict[str, tuple]:
@@ -114,7 +143,7 @@ def save_cohort(cohort: Cohort | None, values: dict, actor: Account | None, acto
     if problems:
         raise CohortRefused(problems)
     if cohort is None:
-        cohort = Cohort(code=values["code"], **{name: values[name] for name in COHORT_FIELDS})
+        cohort = Cohort(code=values["code"], **_given(values, COHORT_FIELDS))
         db.session.add(cohort)
         db.session.flush()
         audit.record(
@@ -170,7 +199,7 @@ def extend_window(student: Student, day: date | None, reason: str, actor: Accoun
     )
 
 
-SCHOOL_FIELDS = ("name_zh", "certificate_place")
+SCHOOL_FIELDS = ("name_zh", "certificate_place", "certificate_place_zh")
 
 
 def save_school(school: School, values: dict, actor: Account) -> School:
@@ -188,7 +217,7 @@ def save_office(office: Office | None, values: dict, actor: Account) -> Office:
     if clash is not None and (office is None or clash != office.id):
         raise Refused(_l("Another office already has this code."))
     if office is None:
-        office = Office(**{name: values[name] for name in OFFICE_FIELDS})
+        office = Office(**_given(values, OFFICE_FIELDS))
         db.session.add(office)
         db.session.flush()
         audit.record("office.created", actor, office_id=office.id, subject=office.code, after=office.name_en)
@@ -237,7 +266,7 @@ def save_step(
     # The cohorts it applied to before (None: every cohort); a new step applied to nobody.
     before = set() if step is None else ({c.id for c in step.cohorts} or None)
     if created:
-        step = Step(**{name: values[name] for name in STEP_FIELDS})
+        step = Step(**_given(values, STEP_FIELDS))
         db.session.add(step)
         changes = {"step": ("", values["title_en"])}
     else:

@@ -84,6 +84,7 @@ class Check:
     rows: list[StepView] | None = None
     other_school: School | None = None
     other_place: str = ""
+    other_place_zh: str = ""
 
     @property
     def student(self):
@@ -128,8 +129,12 @@ def check_form(form: FormVersion | None, desk: Account, typed: str = "", miss: V
         audit.record("form.verified", desk, subject=typed, after=miss.value)
         return Check(miss)
     if not sees_student(desk, form.student):
+        student = form.student
         check = Check(
-            Verdict.OTHER_SCHOOL, other_school=form.student.school, other_place=certificate_place(form.student)
+            Verdict.OTHER_SCHOOL,
+            other_school=student.school,
+            other_place=certificate_place(student),
+            other_place_zh=certificate_place(student, chinese=True),
         )
     else:
         handover = db.session.scalar(select(Handover).where(Handover.student_id == form.student_id))

@@ -46,9 +46,17 @@ def window_state(student: Student, on: date | None = None) -> Window:
     return Window.OPEN
 
 
-def certificate_place(student: Student) -> str:
-    """Where the student collects the certificates: the cohort's place, else their school's office and room."""
-    return student.cohort.certificate_place or student.school.certificate_place
+def certificate_place(student: Student, chinese: bool = False) -> str:
+    """Where the student collects the certificates: the cohort's place, else their school's office and room.
+
+    `chinese`: the Chinese place where it is written, else the English one (and the other way round).
+    """
+    for holder in (student.cohort, student.school):
+        english, in_chinese = holder.certificate_place, holder.certificate_place_zh
+        place = (in_chinese or english) if chinese else (english or in_chinese)
+        if place:
+            return place
+    return ""
 
 
 def current_cohorts(on: date | None = None) -> list[Cohort]:

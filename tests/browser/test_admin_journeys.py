@@ -58,7 +58,7 @@ def create_cohort(page, base: str) -> None:
     page.get_by_label("Window closes (last day, inclusive)").fill(day(14))
     page.get_by_label("Certificate day").fill(day(10))
     page.get_by_label("Certificate hours").fill("08:30-16:00")
-    page.get_by_label("Certificate place").fill("School of Nursing office, Building 4, room 204")
+    page.get_by_label("Certificate place", exact=True).fill("School of Nursing office, Building 4, room 204")
     screenshot(page, "admin-new-cohort-desktop")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Cohort UG2012 saved.")).to_be_visible()

@@ -17,6 +17,8 @@ from tests.browser.test_clearance_journeys import first_login
 
 STUDENT, INITIAL, PASSWORD = "1111210107", "748391", "kwame goes home 2026"
 
+FORM_CODE = r'Code <span lang="zh-Hans">验证码</span>: <strong>([A-Z0-9]{4}-[A-Z0-9]{4})'  # as printed on the form
+
 
 def clear_as_admin(page, base: str, office: str, student: str = STUDENT, name: str = "Kwame Mensah Asante") -> None:
     page.goto(f"{base}/staff/students/{student}?office={office}")
@@ -123,7 +125,7 @@ def test_print_scan_hand_over_and_a_reopened_step_voids_an_earlier_print(live_se
     phone.goto(live_server + "/form")
     new_serial = re.search(r"LS\d{4}-\d{6}", phone.content()).group()
     assert new_serial != serial
-    code = re.search(r"Code 验证码: <strong>([A-Z0-9]{4}-[A-Z0-9]{4})", phone.content()).group(1)
+    code = re.search(FORM_CODE, phone.content()).group(1)
     desktop.goto(live_server + "/desk")
     desktop.get_by_label("Scan or type a form").fill(code.lower())
     desktop.keyboard.press("Enter")
@@ -158,7 +160,7 @@ def form_of(base: str, student_page) -> tuple[str, str]:
     student_page.goto(base + "/form")
     html = student_page.content()
     serial = re.search(r"LS\d{4}-\d{6}", html).group()
-    return serial, re.search(r"Code 验证码: <strong>([A-Z0-9]{4}-[A-Z0-9]{4})", html).group(1)
+    return serial, re.search(FORM_CODE, html).group(1)
 
 
 OTHER = ("1414320208", "382710", "Ong Mei Ling", "School of Ophthalmology and Optometry")

@@ -32,7 +32,11 @@ def test_a_chinese_phone_gets_chinese_pages_and_the_switch_is_remembered(live_se
     page.locator("main button[type=submit]").click()
     expect(page.get_by_text("全部事项")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert "周一至周五" in page.content()  # the offices' hours in Chinese, not only the page's own words
     screenshot(page, "language-checklist-zh-phone")
+    page.locator("details summary").first.click()  # where, when, what to bring: the office's own Chinese
+    expect(page.get_by_text("图书馆一楼流通服务台（茶山校区）")).to_be_visible()
+    screenshot(page, "language-checklist-zh-where-phone")
 
     with page.expect_navigation():
         page.get_by_role("button", name="English").click()

@@ -17,6 +17,8 @@ NAME, SCHOOL = "Olusegun Adeyemi", "School of Clinical Medicine"
 # A reference pasted from another system: one unbroken word longer than a phone is wide.
 REFERENCE = "WMU-CARD-REFUND-2026-06-25-000000000000000000000000000042"
 
+FORM_CODE = r'Code <span lang="zh-Hans">验证码</span>: <strong>([A-Z0-9]{4}-[A-Z0-9]{4})'  # as printed on the form
+
 
 def admin_page(browser, base: str):
     page = browser.new_context(viewport=DESKTOP).new_page()
@@ -98,7 +100,7 @@ def test_a_voided_printout_then_the_hand_over_then_a_hold_after_it(live_server, 
     both(phone, desktop, "Everything is cleared")
     both(phone, desktop, f"Your earlier printout {serial} is no longer valid")
     phone.goto(base + "/form")
-    code = re.search(r"Code 验证码: <strong>([A-Z0-9]{4}-[A-Z0-9]{4})", phone.content()).group(1)
+    code = re.search(FORM_CODE, phone.content()).group(1)
 
     # The school's desk hands the certificates over.
     desk = browser.new_context(viewport=DESKTOP).new_page()

@@ -106,6 +106,8 @@ def cohort(cohort_id: int | None = None):
 
 def _save_cohort(form: CohortForm, existing: Cohort | None, values: dict):
     values["kind"] = CohortKind(values["kind"])
+    if not values["documents"] and not values["documents_zh"]:  # the default certificates, in both languages
+        values["documents_zh"] = seeding.documents_for(values["kind"], chinese=True)
     values["documents"] = values["documents"] or seeding.documents_for(values["kind"])
     try:
         with write_transaction():

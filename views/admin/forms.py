@@ -56,6 +56,7 @@ class CohortForm(FlaskForm):
         validators=[Length(max=200)],
         description=_l("Left empty: each student's school's office and room, set under Schools on the cohorts page."),
     )
+    certificate_place_zh = StringField(_l("Certificate place (Chinese)"), validators=[Length(max=200)], default="")
     documents = StringField(
         _l("Documents handed over"),
         validators=[Length(max=300)],
@@ -63,6 +64,12 @@ class CohortForm(FlaskForm):
             "Left empty: graduation and degree certificates for degree students, "
             "a certificate of completion for non-degree students."
         ),
+    )
+    documents_zh = StringField(
+        _l("Documents handed over (Chinese)"),
+        validators=[Length(max=300)],
+        description=_l("Left empty with the English also empty: the default certificates, in Chinese."),
+        default="",
     )
 
 
@@ -89,24 +96,37 @@ class SchoolForm(FlaskForm):
             "For example: School of Nursing office, Building 3, room 204."
         ),
     )
+    certificate_place_zh = StringField(
+        _l("Certificate place (Chinese)"),
+        validators=[Length(max=200)],
+        description=_l("For example: 护理学院办公室，3号楼204室."),
+        default="",
+    )
 
 
 class OfficeForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=16), CODE])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=200)])
     name_zh = StringField(_l("Name in Chinese"), validators=[Length(max=200)])
-    location = StringField(_l("Where"), validators=[Length(max=300)])
-    hours = StringField(_l("Opening hours"), validators=[Length(max=200)])
+    location = StringField(_l("Where (English)"), validators=[Length(max=300)])
+    location_zh = StringField(_l("Where (Chinese)"), validators=[Length(max=300)], default="")
+    hours = StringField(_l("Opening hours (English)"), validators=[Length(max=200)])
+    hours_zh = StringField(_l("Opening hours (Chinese)"), validators=[Length(max=200)], default="")
     phone = StringField(_l("Phone"), validators=[Length(max=100)])
-    instructions = TextAreaField(_l("Instructions for students"), validators=[Length(max=2000)])
+    instructions = TextAreaField(_l("Instructions for students (English)"), validators=[Length(max=2000)])
+    instructions_zh = TextAreaField(
+        _l("Instructions for students (Chinese)"), validators=[Length(max=2000)], default=""
+    )
 
 
 class StepForm(FlaskForm):
     office_id = SelectField(_l("Office"), coerce=int)
     title_en = StringField(_l("Title in English"), validators=[DataRequired(), Length(max=200)])
     title_zh = StringField(_l("Title in Chinese"), validators=[Length(max=200)])
-    instructions = TextAreaField(_l("Instructions"), validators=[Length(max=2000)])
-    what_to_bring = StringField(_l("What to bring"), validators=[Length(max=500)])
+    instructions = TextAreaField(_l("Instructions (English)"), validators=[Length(max=2000)])
+    instructions_zh = TextAreaField(_l("Instructions (Chinese)"), validators=[Length(max=2000)], default="")
+    what_to_bring = StringField(_l("What to bring (English)"), validators=[Length(max=500)])
+    what_to_bring_zh = StringField(_l("What to bring (Chinese)"), validators=[Length(max=500)], default="")
     position = IntegerField(_l("Order (smaller comes first)"), validators=[NumberRange(min=0, max=10000)], default=100)
     mode = SelectField(
         _l("Who clears it"),
