@@ -102,3 +102,15 @@ def test_the_account_remembers_the_choice_for_later_sessions(app, client, make_a
     log_in(fresh, account)
     page = fresh.get("/staff/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<html lang="zh-Hans">' in page
+
+
+def test_the_help_contacts_follow_the_notice_in_each_language(client):
+    chinese = client.get("/login", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    english = client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "网络与信息中心 应老师" in chinese and "664531" in chinese and "13676797531" not in chinese
+    assert "Network and Information Center" in english and "13676797531" in english and "应老师" not in english
+
+
+def test_every_page_starts_with_a_skip_link_to_the_main_content(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert page.index('class="skip-link" href="#main"') < page.index("<header") and 'id="main"' in page
