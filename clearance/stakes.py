@@ -31,10 +31,18 @@ class Stake(NamedTuple):
 
     @property
     def confirmation(self) -> str:
-        """What the person confirms, sent back with the change: the form and the hand-over they were shown."""
+        """What the person confirms, sent back with the change: the form, its latest print and the hand-over shown.
+
+        A print or a hand-over after the warning changes it, so the change is asked about again.
+        """
+        printed = f"printed-{self.printed_at:%Y%m%d%H%M%S%f}" if self.form and self.printed_at else ""
         return "+".join(
             part
-            for part in (self.form.serial if self.form else "", f"handover-{self.handover.id}" if self.handover else "")
+            for part in (
+                self.form.serial if self.form else "",
+                printed,
+                f"handover-{self.handover.id}" if self.handover else "",
+            )
             if part
         )
 

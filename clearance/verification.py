@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 import audit
 from clearance.changes import Refused, lock_student
-from clearance.permissions import sees_student, works_desk
+from clearance.permissions import scope_students, sees_student, works_desk
 from clearance.status import StepView, checklist
 from clearance.window import certificate_place
 from clock import utcnow
@@ -91,7 +91,7 @@ class Check:
         return self.form.student if self.form else None
 
 
-def find_form(typed: str) -> Found:
+def find_form(typed: str, desk: Account | None = None) -> Found:
     """The form for what a scanner or a person typed: the QR URL, a token, a short code or a serial.
 
     Only a token (QR content: a /verify/ URL, or anything with a dot) can be forged, so only a token whose
@@ -108,15 +108,17 @@ def find_form(typed: str) -> Found:
         form = db.session.scalar(select(FormVersion).where(FormVersion.serial == f"LS{year}-{int(number):06d}"))
     if form is not None:
         return Found(form)
-    return Found(None, Verdict.STUDENT_ID if _looks_like_student_id(typed, squeezed) else Verdict.NO_MATCH)
+    return Found(None, Verdict.STUDENT_ID if _looks_like_student_id(typed, squeezed, desk) else Verdict.NO_MATCH)
 
 
-def _looks_like_student_id(typed: str, squeezed: str) -> bool:
+def _looks_like_student_id(typed: str, squeezed: str, desk: Account | None) -> bool:
     """Digits alone: a student ID (a serial starts with LS; a code of digits alone matched already). So is any
     student's ID as imported, letters and all, in any case (a full scan, only when nothing else matched)."""
     if squeezed.isdigit():
         return True
     query = select(Student.id).where(func.upper(Student.student_id).in_({typed.upper(), squeezed})).limit(1)
+    if desk is not None:  # only the desk's own students: whether anyone else exists is not its business
+        query = scope_students(query, desk)
     return db.session.scalar(query) is not None
 
 

@@ -311,6 +311,16 @@ def test_migration_0004_recomputes_the_keys_of_students_already_stored(tmp_path)
         db.engine.dispose()
     with closing(sqlite3.connect(path)) as connection, connection:  # a student stored before 0004, keyed by 0002
         connection.execute(
+            "INSERT INTO accounts (id, username, role, display_name, disabled, must_change_password, failed_logins,"
+            " session_generation, created_at) VALUES (1, '201550101', 'student', '', 0, 1, 0, 0, '2026-06-25')"
+        )
+        connection.execute(
+            "INSERT INTO cohorts (id, code, name_en, name_zh, kind, opens_on, closes_on, certificate_hours,"
+            " certificate_place, documents) VALUES (1, 'ND', 'Non-degree', '', 'non-degree', '2026-06-20',"
+            " '2026-07-03', '', '', 'Certificate of completion')"
+        )
+        connection.execute("INSERT INTO schools (id, name, name_zh) VALUES (1, 'School of Nursing', '')")
+        connection.execute(
             "INSERT INTO students (id, account_id, student_id, name, name_zh, cohort_id, school_id, programme,"
             " nationality, email, window_extension_reason, created_at, updated_at, search_key)"
             " VALUES (1, 1, '201550101', 'Zoë Müller', '', 1, 1, '', '', '', '', '2026-06-25', '2026-06-25',"

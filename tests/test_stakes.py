@@ -78,7 +78,17 @@ def test_the_latest_print_of_that_serial_counts(make_student, staff, clock):
     stake = clearance.form_at_stake(student, office("CARD"))
     assert stake.form.serial == form.serial
     assert stake.printed_at == clock.now.replace(tzinfo=None)
-    assert stake.confirmation == form.serial
+    assert stake.confirmation == f"{form.serial}+printed-{stake.printed_at:%Y%m%d%H%M%S%f}"
+
+
+def test_a_print_after_the_warning_asks_again(make_student, staff, clock):
+    student = make_student(must_change=False)
+    form = clear_all(student, staff)
+    shown = clearance.form_at_stake(student, office("DORM")).confirmation  # issued, not printed yet
+    printed(student, form, clock, 5)  # the student prints before the clerk confirms
+    with pytest.raises(clearance.Unconfirmed), write_transaction():
+        clearance.reopen_step(student, step("DORM"), staff["DORM"], "Keys", confirmed=shown)
+    assert clearance.current_form(student) is not None
 
 
 def test_a_hold_of_an_office_with_no_step_for_the_student_voids_nothing(make_student, make_cohort, staff):
@@ -225,7 +235,7 @@ def test_the_record_names_the_printed_form_and_asks_before_voiding_it(
     assert "printed form " + form.serial + " on 2026-06-25 12:30" in page
     assert f"{button} {form.serial}" in page and "Cancel: change nothing" in page
     carried = hidden_fields(page)
-    assert carried == {**data, "confirm": form.serial}
+    assert carried == {**data, "confirm": clearance.form_at_stake(student, office("DORM")).confirmation}
     assert client.post(url, data=carried).status_code == 302
     assert clearance.current_form(student) is None
     assert db.session.get(FormVersion, form.id).void_reason

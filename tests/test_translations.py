@@ -114,3 +114,13 @@ def test_the_help_contacts_follow_the_notice_in_each_language(client):
 def test_every_page_starts_with_a_skip_link_to_the_main_content(client):
     page = client.get("/login").get_data(as_text=True)
     assert page.index('class="skip-link" href="#main"') < page.index("<header") and 'id="main"' in page
+
+
+def test_a_language_chosen_before_login_stays_after_it_and_becomes_the_preference(client, make_account):
+    account = make_account("library", password="staff-password")
+    client.post("/language", data={"language": "zh_Hans", "next": "/login"})
+    response = client.post("/login", data={"username": "library", "password": "staff-password"})
+    page = client.get(response.headers["Location"], headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="zh-Hans">' in page
+    db.session.refresh(account)
+    assert account.language == "zh_Hans"

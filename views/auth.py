@@ -83,8 +83,14 @@ def login():
         elif account.role == Role.STUDENT and clearance.window_state(account.student) != clearance.Window.OPEN:
             return _window_page(account.student), 403
         else:
-            session.clear()  # a fresh session: nothing carried over from before login
+            language = session.get("language")
+            session.clear()  # a fresh session: nothing carried over from before login but the language
             login_user(account)
+            if language in current_app.config["CATALOGUED_LANGUAGES"]:
+                session["language"] = language
+                if account.language is None:
+                    with write_transaction():
+                        accounts.set_language(account, language)
             return redirect(safe_next(request.args.get("next")) or url_for(landing_endpoint(account)))
     return render_template(
         "auth/login.html",

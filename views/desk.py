@@ -30,7 +30,7 @@ def scan():
     typed = request.args.get("q", "").strip()[:300]
     if not typed:
         return render_template("desk/scan.html", typed="")
-    found = clearance.find_form(typed)
+    found = clearance.find_form(typed, current_user)
     if found.form is not None:
         return redirect(url_for("desk.verify", token=clearance.token_for(found.form)))
     return _verdict(None, typed, found.miss)
