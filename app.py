@@ -84,7 +84,9 @@ def _init_login(app: Flask) -> None:
 
 
 def _init_templates(app: Flask) -> None:
-    app.jinja_env.filters["when"] = lambda moment: format_datetime(moment, "yyyy-MM-dd HH:mm") if moment else ""
+    app.jinja_env.filters["when"] = lambda moment: format_datetime(moment, languages.moment_pattern()) if moment else ""
+    # The printed form is the same for every reader, both languages side by side: one way to write a moment.
+    app.jinja_env.filters["stamp"] = lambda moment: format_datetime(moment, "yyyy-MM-dd HH:mm") if moment else ""
     app.jinja_env.filters["day"] = lambda d: format_date(d, "long") if d else ""
     from clearance import certificate_place, in_words, office_title
     from clearance.permissions import administers, is_student, role_label, shown_name

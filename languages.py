@@ -64,3 +64,11 @@ def help_contact(config, locale: object) -> dict[str, str]:
         "phone": config["HELP_PHONE"],
         "mobile": config["HELP_MOBILE_ZH" if chinese else "HELP_MOBILE"],
     }
+
+
+def moment_pattern() -> str:
+    """How a moment is written on the pages: 2026-06-30 08:30, or 2026年6月30日 08:30 for a Chinese reader."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return "yyyy年M月d日 HH:mm" if locale is not None and locale.language == "zh" else "yyyy-MM-dd HH:mm"

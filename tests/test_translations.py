@@ -124,3 +124,17 @@ def test_a_language_chosen_before_login_stays_after_it_and_becomes_the_preferenc
     assert '<html lang="zh-Hans">' in page
     db.session.refresh(account)
     assert account.language == "zh_Hans"
+
+
+def test_moments_are_written_for_the_reader(app):
+    from datetime import datetime
+
+    from flask_babel import force_locale
+
+    when = app.jinja_env.filters["when"]
+    with app.test_request_context():
+        with force_locale("zh_Hans"):
+            chinese = when(datetime(2026, 6, 30, 0, 30))
+        with force_locale("en"):
+            english = when(datetime(2026, 6, 30, 0, 30))
+    assert (chinese, english) == ("2026年6月30日 08:30", "2026-06-30 08:30")  # stored UTC, shown in Wenzhou
