@@ -182,14 +182,18 @@ def test_an_office_clears_a_pasted_list(live_server, desktop):
 def test_the_counter_clears_with_a_scanner_and_never_clears_the_wrong_student(live_server, desktop):
     log_in(desktop, live_server, "card", "card-demo")
     desktop.goto(live_server + "/staff/counter")
+    expect(desktop.locator("#counter-id")).to_be_focused()
     desktop.keyboard.type("1111210111")
     desktop.keyboard.press("Enter")
     expect(desktop.get_by_role("heading", name="Mwansa Chileshe")).to_be_visible()
+    # The browser focuses the box a moment after the page shows (autofocus): a scanner waits as long.
+    expect(desktop.locator("#counter-id")).to_be_focused()
     # The next student's card is scanned before anyone pressed Enter for this one.
     desktop.keyboard.type("1111210112")
     desktop.keyboard.press("Enter")
     expect(desktop.get_by_role("heading", name="Neema Mollel")).to_be_visible()
     screenshot(desktop, "counter-desktop")
+    expect(desktop.locator("#counter-id")).to_be_focused()
     desktop.keyboard.press("Enter")  # Enter on the empty box clears the student on screen
     expect(desktop.get_by_text("Neema Mollel").first).to_be_visible()
     desktop.goto(live_server + "/staff/?q=11112101")
