@@ -108,20 +108,11 @@ def _init_templates(app: Flask) -> None:
 
     @app.context_processor
     def university():
-        keys = (
-            "UNIVERSITY_NAME_EN",
-            "UNIVERSITY_NAME_ZH",
-            "SCHOOL_NAME_EN",
-            "SCHOOL_NAME_ZH",
-            "HELP_DESK_EN",
-            "HELP_DESK_ZH",
-            "HELP_PHONE",
-            "HELP_MOBILE",
-        )
+        keys = ("UNIVERSITY_NAME_EN", "UNIVERSITY_NAME_ZH", "SCHOOL_NAME_EN", "SCHOOL_NAME_ZH")  # help: below
         return {
             "site": {key.lower(): app.config[key] for key in keys},
             "page_language": languages.html_lang(get_locale()),
-            "help": languages.help_contact(app.config, get_locale()),
+            "help": languages.help_contact(app.config),
             "language_choices": languages.choices(),
             "current_language": str(get_locale()),
         }

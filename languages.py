@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import current_app, has_request_context, request, session
+from flask_babel import get_locale
 from flask_login import current_user
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -55,9 +56,15 @@ def choices() -> list[tuple[str, str, str]]:
     return [(language, NAMES.get(language, language), html_lang(language)) for language in available]
 
 
-def help_contact(config, locale: object) -> dict[str, str]:
+def reads_chinese() -> bool:
+    """Whether the current request (or a forced locale) reads Chinese: the one test every page and helper uses."""
+    locale = get_locale()
+    return locale is not None and locale.language == "zh"
+
+
+def help_contact(config) -> dict[str, str]:
     """The help contacts as the university's notice gives them in the reader's language (rule 8)."""
-    chinese = _primary(str(locale)) == "zh"
+    chinese = reads_chinese()
     return {
         "desk": config["HELP_DESK_ZH" if chinese else "HELP_DESK_EN"],
         "person": config["HELP_PERSON_ZH" if chinese else "HELP_PERSON_EN"],
@@ -68,7 +75,4 @@ def help_contact(config, locale: object) -> dict[str, str]:
 
 def moment_pattern() -> str:
     """How a moment is written on the pages: 2026-06-30 08:30, or 2026年6月30日 08:30 for a Chinese reader."""
-    from flask_babel import get_locale
-
-    locale = get_locale()
-    return "yyyy年M月d日 HH:mm" if locale is not None and locale.language == "zh" else "yyyy-MM-dd HH:mm"
+    return "yyyy年M月d日 HH:mm" if reads_chinese() else "yyyy-MM-dd HH:mm"

@@ -7,15 +7,9 @@ else the other one, so an office without Chinese still tells a Chinese reader wh
 
 from __future__ import annotations
 
-from flask_babel import get_locale
+from languages import reads_chinese
 
 ENGLISH, CHINESE = "en", "zh-Hans"  # the HTML lang of each
-
-
-def reads_chinese() -> bool:
-    """Whether the current request (or a forced locale) reads Chinese."""
-    locale = get_locale()
-    return locale is not None and locale.language == "zh"
 
 
 def twins(thing: object, field: str) -> tuple[str, str]:

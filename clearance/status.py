@@ -100,11 +100,6 @@ def every_active_step() -> list[Step]:
     return list(db.session.scalars(query))
 
 
-def applicable_steps(student: Student) -> list[Step]:
-    """Steps in force for the student's cohort, in order."""
-    return [step for step in every_active_step() if step_applies(step, student.cohort_id)]
-
-
 # --- How a step shows -----------------------------------------------------------------------------
 
 
@@ -388,14 +383,6 @@ def checklist(student: Student) -> list[StepView]:
 def step_view(student: Student, step: Step) -> StepView | None:
     """One applicable step's view for a student; None when the step does not apply to them."""
     return next((view for view in checklist(student) if view.step.id == step.id), None)
-
-
-def open_holds(student: Student, office_id: int | None = None) -> list[Hold]:
-    """The student's unreleased holds, of one office or all."""
-    query = select(Hold).where(Hold.student_id == student.id, Hold.released_at.is_(None))
-    if office_id is not None:
-        query = query.where(Hold.office_id == office_id)
-    return list(db.session.scalars(query.order_by(Hold.placed_at)))
 
 
 def next_step(views: list[StepView]) -> StepView | None:

@@ -192,6 +192,18 @@ def make_account(app):
     return build
 
 
+@pytest.fixture
+def admin(make_account):
+    return make_account("admin", role=Role.ADMIN, office_code=None)
+
+
+@pytest.fixture
+def admin_client(client, admin):
+    """A client logged in as the admin."""
+    log_in(client, admin)
+    return client
+
+
 def log_in(client, account: Account) -> None:
     """Log in without the form (the form itself is tested in test_auth)."""
     with client.session_transaction() as session:

@@ -16,17 +16,6 @@ from tests.conftest import audit_count, log_in, office
 HEADER = "student_id,name,passport_no,cohort,school,name_zh,library_fees_owed\n"
 
 
-@pytest.fixture
-def admin(make_account):
-    return make_account("admin", role=Role.ADMIN, office_code=None)
-
-
-@pytest.fixture
-def admin_client(client, admin):
-    log_in(client, admin)
-    return client
-
-
 def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 

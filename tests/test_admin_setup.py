@@ -11,19 +11,8 @@ from sqlalchemy import func, select
 import clearance
 from clearance.setup import CohortRefused, cohort_problems, parse_hours
 from database import db, write_transaction
-from models import AuditEvent, Cohort, Role, School
+from models import AuditEvent, Cohort, School
 from tests.conftest import audit_count, log_in, office
-
-
-@pytest.fixture
-def admin(make_account):
-    return make_account("admin", role=Role.ADMIN, office_code=None)
-
-
-@pytest.fixture
-def admin_client(client, admin):
-    log_in(client, admin)
-    return client
 
 
 def cohort_data(**changes) -> dict:
