@@ -5,11 +5,12 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 WORKERS ?= 2
 FLASK := $(BIN)/flask --app app
-DEBIAN_TEST_PACKAGES := chromium fonts-wqy-microhei poppler-utils zbar-tools
+# Java runs the Nu HTML Checker (vnu-jar, from npm: package.json) that tests/browser/test_accessibility.py uses.
+DEBIAN_TEST_PACKAGES := chromium fonts-wqy-microhei poppler-utils zbar-tools default-jre-headless nodejs npm
 # One extraction for `make catalogue` and tests/test_translations.py (which reads this line).
-EXTRACT_OPTIONS := --mapping-file babel.cfg --keyword _l --keyword lazy_gettext --no-location --sort-output --omit-header --ignore-dirs ".* tests bench migrations instance test-artifacts translations"
+EXTRACT_OPTIONS := --mapping-file babel.cfg --keyword _l --keyword lazy_gettext --keyword say --no-location --sort-output --omit-header --ignore-dirs ".* tests bench migrations instance test-artifacts translations"
 
-.PHONY: run test lint format system-packages clean translations catalogue
+.PHONY: run test lint format system-packages node-packages clean translations catalogue
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,14 +26,16 @@ run: $(VENV)/.installed translations
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - 'app:create_app()'
 
 ## test: install what the tests need (Debian packages too, when root) and run the whole suite
-test: $(VENV)/.installed system-packages translations
+test: $(VENV)/.installed system-packages node-packages translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-## system-packages: Chromium, the CJK font, poppler and zbar for the browser and PDF tests
+## system-packages: Chromium, the CJK font, poppler and zbar for the browser and PDF tests; Java, Node and npm for vnu
 system-packages:
 	@missing=""; for p in $(DEBIAN_TEST_PACKAGES); do \
+	  case $$p in default-jre-headless) command -v java >/dev/null && continue;; nodejs) command -v node >/dev/null && continue;; \
+	    npm) command -v npm >/dev/null && continue;; esac; \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
@@ -40,7 +43,17 @@ system-packages:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else \
 	  echo "Missing Debian packages:$$missing"; \
-	  echo "Install them with: sudo apt-get install$$missing   (the browser and PDF tests are skipped until then)"; \
+	  echo "Install them with: sudo apt-get install$$missing   (the browser, PDF and HTML tests are skipped until then)"; \
+	fi
+
+## node-packages: the npm test tools pinned in package-lock.json (vnu-jar), again whenever the lock file changes
+node-packages: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json | system-packages
+	@if command -v npm >/dev/null; then \
+	  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+	  echo "npm is missing: the HTML check (vnu) is skipped until then (make test installs it as root)"; \
 	fi
 
 ## translations: compile the catalogues (translations/*/LC_MESSAGES/messages.po -> .mo, not kept in git)
@@ -63,4 +76,4 @@ format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage htmlcov node_modules

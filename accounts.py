@@ -23,6 +23,7 @@ import audit
 from clock import utcnow
 from database import db
 from models import Account, Office, Role, School
+from wording import say
 
 MIN_PASSWORD_LENGTH = 8
 # The most common passwords of eight or more characters, from public breach lists: refused outright.
@@ -140,7 +141,7 @@ def authenticate(username: str, password: str) -> Account | None:
         _check_dummy_hash(password)
         # A password typed into the wrong box must not land in the log.
         typed = username[:64] if USERNAME.fullmatch(username) else "(not a user name)"
-        audit.record("login.failed", None, subject=typed, reason="unknown user name")
+        audit.record("login.failed", None, subject=typed, reason=say("unknown user name"))
         return None
     matches = password_matches(account, password)  # always, so locked and disabled take as long
     if is_locked(account) or account.disabled or not matches:
@@ -157,7 +158,7 @@ def _count_failure(account: Account) -> None:
     """Add one failure atomically (workers may race) and lock at the limit."""
     db.session.execute(update(Account).where(Account.id == account.id).values(failed_logins=Account.failed_logins + 1))
     db.session.refresh(account)
-    why = "disabled" if account.disabled else "locked" if is_locked(account) else "wrong password"
+    why = say("disabled") if account.disabled else say("locked") if is_locked(account) else say("wrong password")
     audit.record("login.failed", account, student_id=_student_id(account), reason=why)
     if account.failed_logins >= current_app.config["LOCKOUT_ATTEMPTS"] and not is_locked(account):
         minutes = current_app.config["LOCKOUT_MINUTES"]
@@ -168,8 +169,8 @@ def _count_failure(account: Account) -> None:
             None,
             student_id=_student_id(account),
             subject=account.username,
-            after=f"locked for {minutes} minutes",
-            reason=f"{current_app.config['LOCKOUT_ATTEMPTS']} failed logins",
+            after=say("locked for %(n)d minutes", n=minutes),
+            reason=say("%(n)d failed logins", n=current_app.config["LOCKOUT_ATTEMPTS"]),
         )
 
 
@@ -230,7 +231,7 @@ def reset_to_one_time_password(account: Account, admin: Account) -> str:
         admin,
         student_id=_student_id(account),
         subject=account.username,
-        after=f"one-time password, expires in {days} days",
+        after=say("one-time password, expires in %(n)d days", n=days),
     )
     return password
 
@@ -278,17 +279,17 @@ def create_account(
     """Create a staff, desk or admin account (students come only from the import)."""
     username = username.strip()
     if not USERNAME.fullmatch(username):
-        raise AccountError("a user name is 2 to 64 letters, digits, dots, hyphens or underscores")
+        raise AccountError(_l("A user name is 2 to 64 letters, digits, dots, hyphens or underscores."))
     if role == Role.STUDENT:
-        raise AccountError("student accounts come from the student import")
+        raise AccountError(_l("Student accounts come from the student import."))
     if role == Role.STAFF and office is None:
-        raise AccountError("a staff account needs an office")
+        raise AccountError(_l("A staff account needs an office."))
     if role == Role.ADMIN and (office or school):
-        raise AccountError("an admin works for every office and school: give neither")
+        raise AccountError(_l("An admin works for every office and school: give neither."))
     if username_taken(username):
-        raise AccountError(f"the user name {username!r} is already taken")
+        raise AccountError(_l("The user name “%(name)s” is already taken.", name=username))
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError(_l("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
     account = Account(
         username=username,
         role=role,
@@ -309,13 +310,13 @@ def update_account(account: Account, changes: dict, actor: Account) -> None:
     """Change a staff, desk or admin account's role, office, school, name or disabled state, audited."""
     role, office, school = changes["role"], changes["office"], changes["school"]
     if account.role == Role.STUDENT:
-        raise AccountError("a student's account changes only through the student import")
+        raise AccountError(_l("A student's account changes only through the student import."))
     if role == Role.STAFF and office is None:
-        raise AccountError("a staff account needs an office")
+        raise AccountError(_l("A staff account needs an office."))
     if role == Role.ADMIN and (office or school):
-        raise AccountError("an admin works for every office and school: give neither")
+        raise AccountError(_l("An admin works for every office and school: give neither."))
     if account.id == actor.id and (changes["disabled"] or role != Role.ADMIN):
-        raise AccountError("you cannot disable your own account or take away your own admin role")
+        raise AccountError(_l("You cannot disable your own account or take away your own admin role."))
     before = _account_summary(account)
     account.role, account.office, account.school = role, office, school
     account.display_name = changes["display_name"]

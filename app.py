@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 import cli
 import languages
 import localized
+import wording
 from config import load_config
 from database import configure_sqlite, db
 
@@ -88,13 +89,14 @@ def _init_templates(app: Flask) -> None:
     # The printed form is the same for every reader, both languages side by side: one way to write a moment.
     app.jinja_env.filters["stamp"] = lambda moment: format_datetime(moment, "yyyy-MM-dd HH:mm") if moment else ""
     app.jinja_env.filters["day"] = lambda d: format_date(d, "long") if d else ""
-    from clearance import certificate_place, in_words, office_title
+    from clearance import certificate_place, in_words, office_title, office_twins
     from clearance.permissions import administers, is_student, role_label, shown_name
     from clearance.status import mode_label
     from views.access import navigation
 
     app.jinja_env.globals.update(
         office_title=office_title,
+        office_twins=office_twins,
         navigation=navigation,
         shown_name=shown_name,
         mode_label=mode_label,
@@ -105,6 +107,7 @@ def _init_templates(app: Flask) -> None:
     )
     app.jinja_env.filters["in_words"] = in_words  # history tables: subjects in words, not step:3 / hold:7
     localized.register(app.jinja_env)  # offices, steps, cohorts in the reader's language
+    wording.register(app.jinja_env)  # what the system wrote (a hold's reason, a voided form's): `|said`
 
     @app.context_processor
     def university():

@@ -1,13 +1,20 @@
-"""Command-line tasks: flask --app app init-db | create-cohort | import-students | create-user."""
+"""Command-line tasks: flask --app app init-db | create-cohort | import-students | create-user.
+
+They answer in the terminal's language (LANGUAGE, LC_ALL, LC_MESSAGES or LANG: `LANG=zh_CN.UTF-8` reads
+Chinese); click's own words (Usage, Error) and the option help stay English.
+"""
 
 from __future__ import annotations
 
 import csv
+import functools
 from datetime import date, datetime
 from pathlib import Path
 
 import click
 from flask import Flask
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
 from flask_migrate import upgrade
 from sqlalchemy import select
 
@@ -18,6 +25,7 @@ from clearance import parse_amount
 from clearance.setup import CohortRefused, save_cohort
 from clock import today
 from database import db, write_transaction
+from languages import terminal_language
 from models import CohortKind, Office, Role, School
 
 PROJECT = Path(__file__).resolve().parent
@@ -29,14 +37,26 @@ def register(app: Flask) -> None:
         app.cli.add_command(command)
 
 
+def in_terminal_language(command):
+    """Run the command with its messages in the terminal's language."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        with force_locale(terminal_language()):
+            return command(*args, **kwargs)
+
+    return run
+
+
 @click.command("init-db")
 @click.option("--demo", is_flag=True, help="Also add demo cohorts, accounts and the students of seed_data.csv.")
+@in_terminal_language
 def init_db(demo: bool) -> None:
     """Create or upgrade the schema and add the six standard offices. Safe to run twice."""
     upgrade(directory=str(PROJECT / "migrations"))
     with write_transaction():
         added = seeding.ensure_standard_offices()
-    click.echo("Database ready." + (f" Added: {', '.join(added)}." if added else ""))
+    click.echo(_("Database ready. Added: %(offices)s.", offices=", ".join(added)) if added else _("Database ready."))
     if demo:
         _add_demo()
 
@@ -49,15 +69,15 @@ def _add_demo() -> None:
         result = importing.apply_import(plan, None, "demo")
         seeding.ensure_demo_schools()
         logins = seeding.ensure_demo_accounts(lambda *args: accounts.create_account(*args, actor=None))
-    click.echo(f"Demo: {result.added} students added, {result.updated} updated.\n")
-    click.echo("Demo logins (user name / password):")
+    click.echo(_("Demo: %(added)d students added, %(updated)d updated.", added=result.added, updated=result.updated))
+    click.echo("\n" + _("Demo logins (user name / password):"))
     for username, password, what in logins:
         click.echo(f"  {username:<15} {password:<22} {what}")
-    click.echo("Demo students (student ID / initial password = last 6 passport digits):")
+    click.echo(_("Demo students (student ID / initial password = last 6 passport digits):"))
     for row in _sample_students():
+        about = _("%(cohort)s, owes library fees", cohort=row["cohort"]) if _owes(row) else row["cohort"]
         click.echo(
-            f"  {row['student_id']:<15} {accounts.initial_password(row['passport_no']):<22} "
-            f"{row['name']} ({row['cohort']}{', owes library fees' if _owes(row) else ''})"
+            f"  {row['student_id']:<15} {accounts.initial_password(row['passport_no']):<22} {row['name']} ({about})"
         )
 
 
@@ -76,12 +96,14 @@ def _stop_on_errors(plan: importing.ImportPlan) -> None:
     if plan.errors:
         for error in plan.errors:
             click.echo(f"  {error}", err=True)
-        raise click.ClickException(f"the file was refused: {_count(len(plan.errors), 'error')}; nothing was imported")
-
-
-def _count(number: int, noun: str) -> str:
-    """ "1 error", "2 errors": the CLI speaks English only."""
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+        count = len(plan.errors)
+        raise click.ClickException(
+            ngettext(
+                "the file was refused: %(num)d error; nothing was imported",
+                "the file was refused: %(num)d errors; nothing was imported",
+                count,
+            )
+        )
 
 
 def _parse_day(_ctx, _param, value: str | None) -> date | None:
@@ -90,7 +112,7 @@ def _parse_day(_ctx, _param, value: str | None) -> date | None:
     try:
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+        raise click.BadParameter(_("“%(value)s” is not a date in the form YYYY-MM-DD", value=value)) from None
 
 
 @click.command("create-cohort")
@@ -108,6 +130,7 @@ def _parse_day(_ctx, _param, value: str | None) -> date | None:
     help="Where the certificates are handed over; left out: each student's school's office and room.",
 )
 @click.option("--documents", help="Documents handed over (default from the kind).")
+@in_terminal_language
 def create_cohort(
     code, name_en, name_zh, kind, opens, closes, certificate_day, certificate_hours, certificate_place, documents
 ) -> None:
@@ -130,40 +153,69 @@ def create_cohort(
     except CohortRefused as refused:
         for problem in refused.problems.values():  # every problem at once, as the admin page shows them
             click.echo(f"  {problem}", err=True)
-        raise click.ClickException(f"the cohort was not created: {_count(len(refused.problems), 'problem')}") from None
-    click.echo(f"Cohort {code} created: window {opens} to {closes}.")
+        count = len(refused.problems)
+        raise click.ClickException(
+            ngettext(
+                "the cohort was not created: %(num)d problem", "the cohort was not created: %(num)d problems", count
+            )
+        ) from None
+    click.echo(_("Cohort %(code)s created: window %(opens)s to %(closes)s.", code=code, opens=opens, closes=closes))
 
 
 @click.command("import-students")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Report what would be added, updated and refused; write nothing.")
 @click.option("--encoding", type=click.Choice(list(importing.ENCODINGS)), default="utf-8", show_default=True)
+@in_terminal_language
 def import_students(file: Path, dry_run: bool, encoding: str) -> None:
     """Import eligible students from a CSV file: all rows or none."""
     try:
         plan = importing.plan_import(file.read_bytes(), encoding)
     except importing.ImportRefused as refused:
-        raise click.ClickException(f"the file was refused: {refused}") from None
-    click.echo(
-        f"{len(plan.to_add)} to add, {len(plan.to_update)} to update, {plan.unchanged} unchanged, "
-        f"{_count(plan.refused_lines, 'line')} refused; {_count(len(plan.holds_to_place), 'library hold')} to place"
-        + (f"; new schools: {', '.join(plan.new_schools)}" if plan.new_schools else "")
-    )
+        raise click.ClickException(_("the file was refused: %(why)s", why=refused)) from None
+    click.echo(_plan_summary(plan))
     for row in plan.holds_not_replaced:
         click.echo(
-            f"  line {row.line}: library hold for {row.values['student_id']} was released by staff; not placed again"
+            "  "
+            + _(
+                "line %(line)d: library hold for %(id)s was released by staff; not placed again",
+                line=row.line,
+                id=row.values["student_id"],
+            )
         )
     _stop_on_errors(plan)
     if dry_run:
-        click.echo("Dry run: nothing was written.")
+        click.echo(_("Dry run: nothing was written."))
         return
     with write_transaction():
         plan = importing.plan_import(file.read_bytes(), encoding)  # again, under the write lock
         _stop_on_errors(plan)
         result = importing.apply_import(plan, None, "cli")
     click.echo(
-        f"Imported: {result.added} added, {result.updated} updated, {_count(result.holds_placed, 'hold')} placed."
+        ngettext(
+            "Imported: %(added)d added, %(updated)d updated, %(num)d hold placed.",
+            "Imported: %(added)d added, %(updated)d updated, %(num)d holds placed.",
+            result.holds_placed,
+            added=result.added,
+            updated=result.updated,
+        )
     )
+
+
+def _plan_summary(plan: importing.ImportPlan) -> str:
+    """What an import would do, on one line."""
+    counts = _(
+        "%(add)d to add, %(update)d to update, %(same)d unchanged",
+        add=len(plan.to_add),
+        update=len(plan.to_update),
+        same=plan.unchanged,
+    )
+    refused = ngettext("%(num)d line refused", "%(num)d lines refused", plan.refused_lines)
+    holds = ngettext("%(num)d library hold to place", "%(num)d library holds to place", len(plan.holds_to_place))
+    summary = f"{counts}, {refused}; {holds}"
+    if plan.new_schools:
+        summary += "; " + _("new schools: %(schools)s", schools=", ".join(plan.new_schools))
+    return summary
 
 
 @click.command("create-user")
@@ -173,6 +225,7 @@ def import_students(file: Path, dry_run: bool, encoding: str) -> None:
 @click.option("--school", "school_name", help="Limit the account to one school (its name as in the student CSV).")
 @click.option("--name", "display_name", default="", help="The person's or the counter's name.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@in_terminal_language
 def create_user(username, role, office_code, school_name, display_name, password) -> None:
     """Create a staff, desk or admin account."""
     with write_transaction():
@@ -180,7 +233,7 @@ def create_user(username, role, office_code, school_name, display_name, password
         if office_code:
             office = db.session.scalar(select(Office).where(Office.code == office_code.upper()))
             if office is None:
-                raise click.BadParameter(f"no office {office_code!r}", param_hint="--office")
+                raise click.BadParameter(_("no office “%(code)s”", code=office_code), param_hint="--office")
         if school_name:
             school = db.session.scalar(select(School).where(School.name == school_name))
             if school is None:
@@ -190,4 +243,4 @@ def create_user(username, role, office_code, school_name, display_name, password
             accounts.create_account(username, Role(role), office, school, password, display_name)
         except accounts.AccountError as error:
             raise click.ClickException(str(error)) from None
-    click.echo(f"Account {username} ({role}) created.")
+    click.echo(_("Account %(name)s (%(role)s) created.", name=username, role=role))

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 
 import audit
@@ -21,6 +22,7 @@ from clock import utcnow
 from database import db
 from models import Account, Cohort, Hold, HoldSource, Office, Role, School, Student, student_search_key
 from reading import ENCODINGS, ImportRefused, RowError, amount_cell, decode, read_table
+from wording import say
 
 __all__ = ["ENCODINGS", "ImportPlan", "ImportRefused", "ImportResult", "RowError", "apply_import", "plan_import"]
 
@@ -40,7 +42,13 @@ MAX_LENGTHS = {
 }
 DETAIL_FIELDS = ("name", "name_zh", "programme", "nationality", "email")
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
-LIBRARY_FEES_REASON = "Library fees owed"
+LIBRARY_FEES_REASON = say("Library fees owed")
+# Why an import touched a student (audit reason; a voided form says it): by where the file came from.
+IMPORT_REASONS = {
+    "upload": say("import of an uploaded student list"),
+    "cli": say("import from the command line"),
+    "demo": say("import of the demo students"),
+}
 
 
 @dataclass
@@ -118,22 +126,24 @@ def read_rows(text: str, known: Known) -> tuple[list[StudentRow], list[RowError]
 
 def _row_problems(values: dict[str, str], seen: dict[str, int], line: int) -> tuple[list[str], Decimal | None]:
     problems = [
-        f"{name} is longer than {limit} characters"
+        _l("%(column)s is longer than %(n)d characters", column=name, n=limit)
         for name, limit in MAX_LENGTHS.items()
         if len(values.get(name, "")) > limit
     ]
-    problems += [f"{name} is empty" for name in REQUIRED_COLUMNS if not values.get(name)]
+    problems += [_l("%(column)s is empty", column=name) for name in REQUIRED_COLUMNS if not values.get(name)]
     student_id = values.get("student_id", "")
     if student_id and not STUDENT_ID.fullmatch(student_id):
-        problems.append(f"student_id {student_id!r} may hold only letters, digits and hyphens")
+        problems.append(_l("student_id “%(id)s” may hold only letters, digits and hyphens", id=student_id))
     elif student_id.lower() in seen:  # user names are unique regardless of case
-        problems.append(f"student_id {student_id} is already on line {seen[student_id.lower()]}")
+        problems.append(
+            _l("student_id %(id)s is already on line %(line)d", id=student_id, line=seen[student_id.lower()])
+        )
     elif student_id:
         seen[student_id.lower()] = line
     if values.get("passport_no") and initial_password(values["passport_no"]) is None:
-        problems.append("passport_no has fewer than 6 digits, so no initial password can be made")
+        problems.append(_l("passport_no has fewer than 6 digits, so no initial password can be made"))
     if values["email"] and "@" not in values["email"]:
-        problems.append(f"email {values['email']!r} is not an e-mail address")
+        problems.append(_l("email “%(email)s” is not an e-mail address", email=values["email"]))
     fees, fee_problem = amount_cell(values["library_fees_owed"], "library_fees_owed")
     return [*problems, *filter(None, [fee_problem])], fees
 
@@ -143,14 +153,17 @@ def _database_problems(values: dict[str, str], known: Known, by_lower: dict[str,
     problems = []
     cohort, student_id = values.get("cohort", ""), values.get("student_id", "")
     if cohort and cohort not in known.cohorts:
-        problems.append(f"cohort {cohort!r} does not exist: create it first")
+        problems.append(_l("cohort “%(code)s” does not exist: create it first", code=cohort))
     if student_id and student_id.lower() in known.staff_names:
-        problems.append(f"{student_id} is already a staff account's user name")
+        problems.append(_l("%(id)s is already a staff account's user name", id=student_id))
     same_but_case = by_lower.get(student_id.lower())
     if student_id and same_but_case and same_but_case != student_id:
         problems.append(
-            f"student_id {student_id} differs only in case from the existing student {same_but_case}: "
-            "use the same spelling"
+            _l(
+                "student_id %(id)s differs only in case from the existing student %(existing)s: use the same spelling",
+                id=student_id,
+                existing=same_but_case,
+            )
         )
     return problems
 
@@ -244,7 +257,7 @@ def apply_import(plan: ImportPlan, actor: Account | None, source: str) -> Import
             student_id=student_id,
             subject=row.values["student_id"],
             after=f"{row.values['cohort']}, {row.values['school']}",
-            reason=source,
+            reason=_import_reason(source),
         )
         for row, student_id in zip(plan.to_add, added, strict=True)
     ]
@@ -258,7 +271,7 @@ def apply_import(plan: ImportPlan, actor: Account | None, source: str) -> Import
                 at=now,
                 student_id=student.id,
                 subject=row.values["student_id"],
-                reason=source,
+                reason=_import_reason(source),
                 before="; ".join(f"{k}: {old}" for k, (old, _new) in changes.items()),
                 after="; ".join(f"{k}: {new}" for k, (_old, new) in changes.items()),
             )
@@ -273,8 +286,12 @@ def apply_import(plan: ImportPlan, actor: Account | None, source: str) -> Import
     )
     placed = _place_fee_holds(plan.holds_to_place, ids_by_number, actor, actor_label)
     every_id = sorted(set(ids_by_number.values()) | set(plan.unchanged_ids))
-    touch(every_id, f"import ({source})", actor)  # automatic steps and forms follow before commit
+    touch(every_id, _import_reason(source), actor)  # automatic steps and forms follow before commit
     return ImportResult(len(added), len(plan.to_update), plan.unchanged, placed, every_id)
+
+
+def _import_reason(source: str) -> str:
+    return IMPORT_REASONS.get(source) or say("import (%(source)s)", source=source)
 
 
 def _ensure_schools(plan: ImportPlan) -> dict[str, int]:

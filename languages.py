@@ -8,6 +8,8 @@ Accept-Language (any "zh-…" reads Simplified Chinese), else English.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from flask import current_app, has_request_context, request, session
@@ -16,6 +18,7 @@ from flask_login import current_user
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 DEFAULT = "en"
+CHINESE = "zh_Hans"
 NAMES = {"en": "English", "zh_Hans": "中文"}  # each in its own language, as a switch shows them
 HTML_LANG = {"en": "en", "zh_Hans": "zh-Hans"}
 
@@ -42,6 +45,17 @@ def select_locale() -> str | None:
     by_primary = {_primary(language): language for language in available}
     best = request.accept_languages.best_match(list(by_primary))  # "zh-CN" matches "zh"
     return by_primary.get(best, DEFAULT)
+
+
+def terminal_language(environ: Mapping[str, str] | None = None) -> str:
+    """The CLI's language: from the first of LANGUAGE, LC_ALL, LC_MESSAGES, LANG that is set (zh_CN.UTF-8: Chinese)."""
+    environ = os.environ if environ is None else environ
+    available = {_primary(language): language for language in catalogued()}
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        setting = environ.get(name, "").split(":")[0].split(".")[0]
+        if setting:
+            return available.get(_primary(setting), DEFAULT)
+    return DEFAULT
 
 
 def html_lang(locale: object) -> str:

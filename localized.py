@@ -26,15 +26,16 @@ def localized(thing: object, field: str) -> str:
     return (chinese or english) if reads_chinese() else (english or chinese)
 
 
-def in_both(thing: object, field: str, english: str | None = None) -> list[tuple[str, str]]:
+def in_both(thing: object, field: str, english: str | None = None, chinese: str | None = None) -> list[tuple[str, str]]:
     """(text, HTML lang) of the field: the reader's language first, then the other when it is there and differs.
 
     The lang is "" for a text in the reader's own language (it needs none); the other one, or a fallback, has its own.
 
-    `english` stands in for the English field (the school office named after the student's school).
+    `english` and `chinese` stand in for the fields (the school office named after the student's school).
     """
-    own_english, chinese = twins(thing, field)
+    own_english, own_chinese = twins(thing, field)
     english = own_english if english is None else english
+    chinese = own_chinese if chinese is None else chinese
     both = [(chinese, CHINESE), (english, ENGLISH)] if reads_chinese() else [(english, ENGLISH), (chinese, CHINESE)]
     shown = [(text, lang) for text, lang in both if text]
     if shown and shown[0][1] == both[0][1]:

@@ -348,6 +348,7 @@ class Handover(db.Model):
     student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), unique=True)
     form_version_id: Mapped[int] = mapped_column(ForeignKey("form_versions.id"))
     documents: Mapped[str] = mapped_column(String(300))
+    documents_zh: Mapped[str] = mapped_column(String(300), default="")
     printout_received: Mapped[bool] = mapped_column(default=True)
     handed_over_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     handed_over_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from clearance.amounts import parse_amount
@@ -45,19 +46,29 @@ class Table:
 def decode(data: bytes, encoding: str = "utf-8") -> str:
     """The file's text, or ImportRefused with advice when the bytes are not in that encoding."""
     if encoding not in ENCODINGS:
-        raise ImportRefused(f"unknown encoding {encoding!r}: use utf-8 or gb18030")
+        raise ImportRefused(_l("unknown encoding “%(encoding)s”: use utf-8 or gb18030", encoding=encoding))
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportRefused('the file is UTF-16 ("Unicode text"); save it as "CSV UTF-8 (comma delimited)"')
+        raise ImportRefused(_l("the file is UTF-16 (“Unicode text”); save it as “CSV UTF-8 (comma delimited)”"))
     try:
         text = data.decode(ENCODINGS[encoding])
     except UnicodeDecodeError as error:
-        advice = 'save it from Excel as "CSV UTF-8 (comma delimited)"'
-        if encoding == "utf-8":
-            advice += ", or import it with the encoding gb18030 if it was saved on a Chinese system"
         line = data.count(b"\n", 0, error.start) + 1
-        raise ImportRefused(f"line {line}: the file is not valid {encoding} text: {advice}") from None
+        if encoding == "utf-8":
+            refusal = _l(
+                "line %(line)d: the file is not valid utf-8 text: save it from Excel as “CSV UTF-8 (comma delimited)”,"
+                " or import it with the encoding gb18030 if it was saved on a Chinese system",
+                line=line,
+            )
+        else:
+            refusal = _l(
+                "line %(line)d: the file is not valid %(encoding)s text: "
+                "save it from Excel as “CSV UTF-8 (comma delimited)”",
+                line=line,
+                encoding=encoding,
+            )
+        raise ImportRefused(refusal) from None
     if "\x00" in text:
-        raise ImportRefused("the file is not CSV text")
+        raise ImportRefused(_l("the file is not CSV text"))
     return text
 
 
@@ -77,7 +88,9 @@ def read_table(
     try:
         columns = [name.strip().lower() for name in next(reader)]
     except (StopIteration, csv.Error):
-        raise ImportRefused(f"the file is empty: it needs the header row {','.join(required)}") from None
+        raise ImportRefused(
+            _l("the file is empty: it needs the header row %(header)s", header=",".join(required))
+        ) from None
     unknown = [name or "(empty)" for name in columns if name not in (*required, *optional)]
     _check_header(columns, required, optional, [] if ignore_unknown else unknown)
     table = Table(ignored_columns=unknown if ignore_unknown else [])
@@ -85,7 +98,7 @@ def read_table(
     try:
         for record in reader:
             if len(record) > len(columns):
-                table.errors.append(RowError(line, f"{len(record)} fields but the header has {len(columns)}"))
+                table.errors.append(RowError(line, _too_many_fields(len(record), len(columns))))
             elif any(cell.strip() for cell in record):
                 values = dict.fromkeys(optional, "")
                 values.update({name: cell.strip() for name, cell in zip(columns, record, strict=False)})
@@ -96,7 +109,7 @@ def read_table(
                     table.rows.append((line, values))
             line = reader.line_num + 1
     except csv.Error as error:
-        table.errors.append(RowError(line, f"not readable as CSV ({error})"))
+        table.errors.append(RowError(line, _l("not readable as CSV (%(error)s)", error=str(error))))
     return table
 
 
@@ -105,21 +118,30 @@ def _check_header(columns: list[str], required: Sequence[str], optional: Sequenc
     repeated = sorted({name for name in columns if name and columns.count(name) > 1})
     problems = []
     if missing:
-        problems.append("missing required column(s): " + ", ".join(missing))
+        problems.append(_("missing required column(s): %(columns)s", columns=", ".join(missing)))
     if unknown:
-        problems.append("unknown column(s): " + ", ".join(unknown))
+        problems.append(_("unknown column(s): %(columns)s", columns=", ".join(unknown)))
     if repeated:
-        problems.append("column(s) named twice: " + ", ".join(repeated))
+        problems.append(_("column(s) named twice: %(columns)s", columns=", ".join(repeated)))
     if problems:
-        expected = ", ".join(required) + (" (optional: " + ", ".join(optional) + ")" if optional else "")
-        raise ImportRefused("line 1: " + "; ".join(problems) + f". Expected columns: {expected}")
+        expected = ", ".join(required)
+        if optional:
+            expected = _("%(required)s (optional: %(optional)s)", required=expected, optional=", ".join(optional))
+        raise ImportRefused(
+            _("line 1: %(problems)s. Expected columns: %(expected)s", problems="; ".join(problems), expected=expected)
+        )
+
+
+def _too_many_fields(fields: int, columns: int) -> str:
+    return _l("%(fields)d fields but the header has %(columns)d", fields=fields, columns=columns)
 
 
 def scientific_problem(number: str) -> str:
     """Advice when Excel turned an ID into scientific notation, else empty."""
     if SCIENTIFIC.fullmatch(number):
-        return (
-            f"student_id {number} is in scientific notation: format the column as Text in Excel and copy the IDs again"
+        return _l(
+            "student_id %(id)s is in scientific notation: format the column as Text in Excel and copy the IDs again",
+            id=number,
         )
     return ""
 
@@ -129,7 +151,7 @@ def amount_cell(text: str, column: str = "amount") -> tuple[Decimal | None, str]
     try:
         return parse_amount(text), ""
     except Refused as refused:
-        return None, f"{column}: {refused}"
+        return None, _("%(column)s: %(problem)s", column=column, problem=str(refused))
 
 
 # --- Lists of student IDs ---------------------------------------------------------------------------

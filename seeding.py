@@ -13,6 +13,7 @@ from sqlalchemy import select
 import audit
 from database import db
 from models import Account, Cohort, CohortKind, Office, Role, School, Step, StepMode
+from wording import say
 
 STANDARD_OFFICES = [
     # code, English, Chinese, location, hours, phone, instructions
@@ -212,6 +213,8 @@ DEMO_SCHOOLS = [
         ),
     ),
 ]
+DEMO_DATA = say("demo data")  # the audit reason of everything the demo adds
+
 # What older demo data printed as the place: not a place anyone can find.
 OLD_DEMO_PLACE = "Your school's office"
 
@@ -333,7 +336,7 @@ def ensure_demo_cohorts(today: date) -> list[Cohort]:
         db.session.add(cohort)
         existing[code] = cohort
         audit.record(
-            "cohort.created", None, subject=code, after=f"{cohort.opens_on} – {cohort.closes_on}", reason="demo data"
+            "cohort.created", None, subject=code, after=f"{cohort.opens_on} – {cohort.closes_on}", reason=DEMO_DATA
         )
     db.session.flush()
     return [existing[code] for code, *_ in DEMO_COHORTS]
@@ -353,7 +356,7 @@ def _replace_old_demo_place(cohort: Cohort, place: str) -> None:
             subject=cohort.code,
             before=f"certificate_place: {OLD_DEMO_PLACE}",
             after=f"certificate_place: {place or '(none: the school office of each student)'}",
-            reason="demo data",
+            reason=DEMO_DATA,
         )
 
 
@@ -368,10 +371,10 @@ def ensure_demo_schools() -> None:
             school.name_zh = name_zh
         if not school.certificate_place:
             school.certificate_place = place
-            audit.record("school.changed", None, subject=name, after=f"certificate_place: {place}", reason="demo data")
+            audit.record("school.changed", None, subject=name, after=f"certificate_place: {place}", reason=DEMO_DATA)
         if _fill_chinese(school, {"certificate_place": (place, place_zh)}):
             audit.record(
-                "school.changed", None, subject=name, after=f"certificate_place_zh: {place_zh}", reason="demo data"
+                "school.changed", None, subject=name, after=f"certificate_place_zh: {place_zh}", reason=DEMO_DATA
             )
     db.session.flush()
 

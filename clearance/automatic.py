@@ -15,8 +15,9 @@ from clearance.settle import settle
 from clearance.status import Shown, chunks, step_pairs
 from database import db
 from models import Account, ActorKind, Step, StepMode, StepState, Student
+from wording import say
 
-AUTOMATIC_REASON = "automatic: no open hold"
+AUTOMATIC_REASON = say("automatic: no open hold")
 
 
 def clear_due_automatic_steps(student_ids: Iterable[int]) -> int:

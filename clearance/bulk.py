@@ -27,6 +27,7 @@ from clearance.stakes import Stake, stakes_of
 from clearance.status import Shown, StepView, active_steps, checklist, checklists, chunks, step_applies
 from database import db
 from models import Account, ActorKind, Hold, HoldSource, Office, Step, StepState, Student
+from wording import say
 
 
 def _students_by_number(numbers: Iterable[str]) -> dict[str, Student]:
@@ -279,6 +280,6 @@ def place_hold_list(plan: HoldList, office: Office, actor: Account, filename: st
         office_id=office.id,
         subject=filename,
         after=f"{len(placed)} holds, ¥{plan.total}",
-        reason=f"{len(plan.already_held)} already held, not placed again",
+        reason=say("%(n)d already held, not placed again", n=len(plan.already_held)),
     )
     return len(placed)

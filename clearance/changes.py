@@ -26,6 +26,7 @@ from clearance.stakes import refuse_unless_confirmed
 from clearance.status import Shown, StepView, chunks, step_view
 from clock import utcnow
 from database import db
+from localized import localized
 from models import (
     Account,
     ActorKind,
@@ -39,6 +40,7 @@ from models import (
     StepStatus,
     Student,
 )
+from wording import read, say, twin
 
 MAX_REASON = 500
 
@@ -133,9 +135,24 @@ def record_states(
     if settle:
         touch(
             [sid for sid, _step in pairs],
-            f"step {pairs[0][1].title_en} {action.removeprefix('step.')}" + (f": {reason}" if reason else ""),
+            step_changed(action, pairs[0][1], reason),
             actor,
         )
+
+
+def step_changed(action: str, step: Step, reason: str = "") -> str:
+    """Why a form was voided by a step's change, in the system's words: "step Library card reopened: lost book"."""
+    title = twin(step.title_en, step.title_zh)
+    what = {
+        "step.cleared": say("step %(step)s cleared", step=title),
+        "step.blocked": say("step %(step)s blocked", step=title),
+    }.get(action) or say("step %(step)s reopened", step=title)
+    return say("%(what)s: %(reason)s", what=what, reason=reason) if reason else what
+
+
+def hold_placed(office_en: str, office_zh: str, reason: str) -> str:
+    """Why a form was voided, or a step reopened, by a hold: "hold placed by Library: Library fees owed"."""
+    return say("hold placed by %(office)s: %(reason)s", office=twin(office_en, office_zh), reason=reason)
 
 
 @dataclass
@@ -193,7 +210,7 @@ def place_holds(
         ]
     )
     for hold in checked:  # the unit of work reopens their cleared steps of this office, then settles the forms
-        touch([hold.student_id], f"hold placed by {office.name_en}: {hold.reason}", actor)
+        touch([hold.student_id], hold_placed(office.name_en, office.name_zh, hold.reason), actor)
     return ids
 
 
@@ -204,7 +221,7 @@ def reopen_held_steps(reasons: dict[int, tuple[Account | None, str]]) -> None:
     work runs this for every touched student, however the hold was placed.
     """
     held = (
-        select(StepStatus.student_id, Step, Office.name_en, Hold.reason)
+        select(StepStatus.student_id, Step, Office.name_en, Office.name_zh, Hold.reason)
         .join(Step, Step.id == StepStatus.step_id)
         .join(Office, Office.id == Step.office_id)
         .join(
@@ -218,8 +235,10 @@ def reopen_held_steps(reasons: dict[int, tuple[Account | None, str]]) -> None:
     )
     found: dict[tuple[int, int], tuple[int, Step, str]] = {}
     for ids in chunks(reasons):
-        for student_id, step, office_name, reason in db.session.execute(held.where(StepStatus.student_id.in_(ids))):
-            found[(student_id, step.id)] = (student_id, step, f"hold placed by {office_name}: {reason}")
+        for student_id, step, name_en, name_zh, reason in db.session.execute(
+            held.where(StepStatus.student_id.in_(ids))
+        ):
+            found[(student_id, step.id)] = (student_id, step, hold_placed(name_en, name_zh, reason))
     groups: dict[tuple[int | None, str], list[tuple[int, Step]]] = {}
     for student_id, step, why in found.values():
         actor = reasons[student_id][0]
@@ -269,22 +288,22 @@ def refuse_unless_clearable(view: StepView) -> None:
             raise Refused(
                 _l(
                     "Not cleared: %(office)s has an open hold (¥%(amount)s owed). Settle it at %(where)s.",
-                    office=view.step.office.name_en,
+                    office=localized(view.step.office, "name"),
                     amount=owed,
-                    where=view.step.office.location,
+                    where=localized(view.step.office, "location"),
                 )
             )
         raise Refused(
             _l(
                 "Not cleared: %(office)s has an open hold: %(reason)s",
-                office=view.step.office.name_en,
-                reason=view.holds[0].reason,
+                office=localized(view.step.office, "name"),
+                reason=read(view.holds[0].reason),
             )
         )
     if view.staff_block_reason:
         raise Refused(_l("This step is blocked (%(reason)s): reopen it first.", reason=view.staff_block_reason))
     if view.missing_prerequisites:
-        names = ", ".join(step.title_en for step in view.missing_prerequisites)
+        names = ", ".join(localized(step, "title") for step in view.missing_prerequisites)
         raise Refused(_l("Not cleared: these steps come first: %(steps)s.", steps=names))
 
 
@@ -381,4 +400,4 @@ def release_hold(hold: Hold, actor: Account | None, reason: str) -> None:
         after="released",
         reason=reason,
     )
-    touch([student.id], f"hold released: {reason}", actor)
+    touch([student.id], say("hold released: %(reason)s", reason=reason), actor)

@@ -19,9 +19,11 @@ from clearance.status import chunks, completeness
 from clock import utcnow
 from database import db
 from models import Account, AuditEvent, FormVersion, Student
+from wording import say
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed at a desk
 CODE_LENGTH = 8
+EVERY_STEP_CLEARED = say("every applicable step cleared")  # why a form version was issued
 
 
 def current_form(student: Student) -> FormVersion | None:
@@ -96,7 +98,7 @@ def _issue(student_ids: list[int], reasons: dict[int, tuple[Account | None, str]
                 subject=serial,
                 after="current",
                 at=now,
-                reason="every applicable step cleared",
+                reason=EVERY_STEP_CLEARED,
             )
             for sid, serial in zip(student_ids, serials, strict=True)
         ]

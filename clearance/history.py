@@ -11,11 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+import wording
 from clearance.status import office_title
 from database import db
+from localized import localized
 from models import AuditEvent, Hold, Step, Student
 
 SUBJECT = re.compile(r"(?P<kind>step|hold):(?P<id>\d{1,18})(?: (?P<rest>.*))?", re.DOTALL)
@@ -50,13 +53,13 @@ def _referenced(events: Sequence[AuditEvent]) -> tuple[set[int], set[int], set[i
 
 def step_words(step: Step, student: Student | None = None) -> str:
     """A step as people name it: "Library: Cancel your library card" (the school office by its school)."""
-    return f"{office_title(step.office, student)}: {step.title_en}"
+    return _("%(office)s: %(what)s", office=office_title(step.office, student), what=localized(step, "title"))
 
 
 def hold_words(hold: Hold) -> str:
     """A hold as people name it: "Library: Library fees owed (¥12.50)"."""
-    amount = f" (¥{hold.amount})" if hold.amount is not None else ""
-    return f"{hold.office.name_en}: {hold.reason}{amount}"
+    words = _("%(office)s: %(what)s", office=localized(hold.office, "name"), what=wording.read(hold.reason))
+    return f"{words} (¥{hold.amount})" if hold.amount is not None else words
 
 
 def _load(model, ids: set[int], *related) -> dict[int, object]:

@@ -21,7 +21,8 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from database import db
-from models import Account, Hold, Step, StepStatus, Student
+from models import Account, Hold, Step, StepState, StepStatus, Student
+from wording import say, twin
 
 PENDING = "clearance.touched"
 WATCHED_STEP_FIELDS = ("office_id", "mode", "retired", "cohorts")
@@ -74,15 +75,20 @@ def _note_flushed_changes(session: Session, _context) -> None:
             touched.add([obj.student_id], _general_reason(obj), None, given=False)
         elif isinstance(obj, Student) and (obj in session.new or inspect(obj).attrs.cohort_id.history.has_changes()):
             touched = touched or _pending(session)
-            touched.add([obj.id], "the student's cohort changed", None, given=False)
+            touched.add([obj.id], say("the student's cohort changed"), None, given=False)
         elif isinstance(obj, Step):
             _note_step_change(session, obj)
 
 
 def _general_reason(obj: StepStatus | Hold) -> str:
+    if isinstance(obj, Hold) and obj.released_at:
+        return say("hold released: %(reason)s", reason=obj.reason)
     if isinstance(obj, Hold):
-        return f"hold {'released' if obj.released_at else 'placed'}: {obj.reason}"
-    return f"a step became {obj.state.value}"
+        return say("hold placed: %(reason)s", reason=obj.reason)
+    return {
+        StepState.CLEARED: say("a step was cleared"),
+        StepState.BLOCKED: say("a step was blocked"),
+    }.get(obj.state) or say("a step returned to pending")
 
 
 def _note_step_change(session: Session, step: Step) -> None:
@@ -97,7 +103,9 @@ def _note_step_change(session: Session, step: Step) -> None:
     if step in session.new:
         before = after
     scope = None if not before or not after else before | after  # naming none means every cohort
-    _pending(session).cohorts.append((scope, (None, f"step {step.title_en} changed"), False))
+    _pending(session).cohorts.append(
+        (scope, (None, say("step %(step)s changed", step=twin(step.title_en, step.title_zh))), False)
+    )
 
 
 @event.listens_for(db.session, "before_commit")

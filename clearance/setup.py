@@ -22,6 +22,7 @@ from clearance.status import cohorts_clause
 from clearance.window import window_closes_on, window_opens_on
 from database import db
 from models import Account, Cohort, FormVersion, Office, School, Step, StepMode, Student
+from wording import say, twin
 
 COHORT_FIELDS = (
     "name_en",
@@ -291,5 +292,10 @@ def save_step(
         )
         after = {c.id for c in cohorts} or None
         scope = None if before is None or after is None else before | after  # naming none means every cohort
-        touch_cohorts(scope, f"step {step.title_en} {'added' if created else 'changed'} by {actor.username}", actor)
+        title = twin(step.title_en, step.title_zh)
+        if created:
+            why = say("step %(step)s added by %(user)s", step=title, user=actor.username)
+        else:
+            why = say("step %(step)s changed by %(user)s", step=title, user=actor.username)
+        touch_cohorts(scope, why, actor)
     return step

@@ -22,12 +22,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, exists, false, func, literal, or_, select, true
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from database import db
+from languages import CHINESE as CHINESE_LANGUAGE
+from languages import DEFAULT as DEFAULT_LANGUAGE
+from localized import localized
 from models import (
     ActorKind,
     Hold,
@@ -393,10 +398,19 @@ def next_step(views: list[StepView]) -> StepView | None:
 
 
 def office_title(office, student: Student | None = None) -> str:
-    """The office's English name; the student's own school office is named after their school."""
+    """The office's name in the reader's language; the student's own school office is named after their school."""
     if office.code == SCHOOL_OFFICE and student is not None:
-        return f"{student.school.name} office"
-    return office.name_en
+        return _("%(school)s office", school=localized(student.school, "name"))
+    return localized(office, "name")
+
+
+def office_twins(office, student: Student | None = None) -> tuple[str, str]:
+    """The office's (English, Chinese) names, as `office_title` gives them: for the form's both languages."""
+    with force_locale(DEFAULT_LANGUAGE):
+        english = office_title(office, student)
+    with force_locale(CHINESE_LANGUAGE):
+        chinese = office_title(office, student) if office.name_zh or office.code == SCHOOL_OFFICE else ""
+    return english, chinese
 
 
 def self_service_ready(views: list[StepView]) -> list[StepView]:

@@ -27,6 +27,7 @@ from clearance.window import certificate_place
 from clock import utcnow
 from database import db
 from models import Account, FormVersion, Handover, School, Student
+from wording import say
 
 TOKEN_IN_TEXT = re.compile(r"/verify/([A-Za-z0-9._-]+)")
 SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")  # spaces, hyphens and the dashes an input method may type
@@ -168,6 +169,7 @@ def record_handover(form: FormVersion, desk: Account, printout_received: bool) -
         student_id=student.id,
         form_version_id=form.id,
         documents=student.cohort.documents,
+        documents_zh=student.cohort.documents_zh,
         printout_received=True,
         handed_over_by_id=desk.id,
         handed_over_at=utcnow(),
@@ -183,7 +185,7 @@ def record_handover(form: FormVersion, desk: Account, printout_received: bool) -
         student_id=student.id,
         subject=form.serial,
         after=handover.documents,
-        reason="printed form received",
+        reason=say("printed form received"),
     )
     return handover
 

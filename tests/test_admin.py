@@ -12,6 +12,7 @@ import clearance
 from database import db, write_transaction
 from models import Account, Cohort, FormVersion, Role, Step, StepMode, Student
 from tests.conftest import audit_count, log_in, office
+from wording import read
 
 HEADER = "student_id,name,passport_no,cohort,school,name_zh,library_fees_owed\n"
 
@@ -188,7 +189,7 @@ def test_adding_a_step_warns_before_voiding_printed_forms(admin_client, complete
     admin_client.post("/admin/steps/new", data=step_data(confirm_void="y"))
     assert db.session.scalar(select(Step).where(Step.title_en == "Exit survey")) is not None
     assert clearance.current_form(complete_student) is None
-    assert "step Exit survey added" in db.session.scalar(select(FormVersion.void_reason))
+    assert "step Exit survey added" in read(db.session.scalar(select(FormVersion.void_reason)))
 
 
 def test_a_step_for_another_cohort_voids_nothing(admin_client, complete_student, make_cohort):

@@ -206,7 +206,7 @@ def test_create_cohort_keeps_the_certificate_details_given(runner):
     "change, message",
     [
         (["--closes", "2026-06-19"], "The window closes before it opens"),
-        (["--opens", "20/06/2026"], "'20/06/2026' is not a date in the form YYYY-MM-DD"),
+        (["--opens", "20/06/2026"], "“20/06/2026” is not a date in the form YYYY-MM-DD"),
         (["--kind", "diploma"], "'diploma' is not one of 'degree', 'non-degree'"),
     ],
     ids=["closes before it opens", "bad date", "unknown kind"],
@@ -300,9 +300,9 @@ PASSWORD = ["--password", "long-enough-pw"]
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--role", "staff", *PASSWORD], "a staff account needs an office"),
-        (["--role", "staff", "--office", "GYM", *PASSWORD], "no office 'GYM'"),
-        (["--role", "admin", "--office", "LIB", *PASSWORD], "an admin works for every office and school"),
+        (["--role", "staff", *PASSWORD], "A staff account needs an office."),
+        (["--role", "staff", "--office", "GYM", *PASSWORD], "no office “GYM”"),
+        (["--role", "admin", "--office", "LIB", *PASSWORD], "An admin works for every office and school"),
         (["--role", "student", *PASSWORD], "'student' is not one of 'staff', 'desk', 'admin'"),
         (["--role", "desk", "--school", "School of Nursing", "--password", "short"], "at least 8 characters"),
     ],
@@ -320,7 +320,7 @@ def test_create_user_refuses_and_writes_nothing(runner, args, message):
 def test_create_user_refuses_a_bad_user_name(runner):
     result = runner.invoke(args=["create-user", "a b", "--role", "desk", *PASSWORD])
     assert result.exit_code != 0
-    assert "a user name is 2 to 64 letters" in result.output
+    assert "A user name is 2 to 64 letters" in result.output
     assert account("a b") is None
 
 
@@ -329,7 +329,7 @@ def test_create_user_refuses_a_user_name_taken_in_any_case(runner, make_account)
     before = counts()
     result = runner.invoke(args=["create-user", "Library", "--role", "admin", *PASSWORD])
     assert result.exit_code != 0
-    assert "the user name 'Library' is already taken" in result.output
+    assert "The user name “Library” is already taken" in result.output
     assert counts() == before
 
 

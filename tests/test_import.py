@@ -68,9 +68,9 @@ BAD_ROWS = {
     ),
     "ID with other characters": (
         "1111 210102,Sushila Thapa,10293847,UG2011,School of Clinical Medicine,,,,,",
-        "line 3: student_id '1111 210102' may hold only letters, digits and hyphens",
+        "line 3: student_id “1111 210102” may hold only letters, digits and hyphens",
     ),
-    "unknown cohort": (SECOND.replace("UG2011", "UG1999"), "line 3: cohort 'UG1999' does not exist"),
+    "unknown cohort": (SECOND.replace("UG2011", "UG1999"), "line 3: cohort “UG1999” does not exist"),
     "passport under 6 digits": (SECOND.replace("10293847", "AB 12-345"), "line 3: passport_no has fewer than 6 digits"),
     "empty passport": (SECOND.replace("10293847", ""), "line 3: passport_no is empty"),
     "empty name": (SECOND.replace("Sushila Thapa", ""), "line 3: name is empty"),
@@ -81,7 +81,7 @@ BAD_ROWS = {
     "zero amount": (SECOND + "0", "line 3: library_fees_owed: “0” is not an amount owed"),
     "name too long": (SECOND.replace("Sushila Thapa", "S" * 201), "line 3: name is longer than 200 characters"),
     "student ID too long": (SECOND.replace("1111210102", "1" * 33), "line 3: student_id is longer than 32 characters"),
-    "bad e-mail": (SECOND.replace("Nepal,,", "Nepal,sushila.example.com,"), "line 3: email 'sushila.example.com'"),
+    "bad e-mail": (SECOND.replace("Nepal,,", "Nepal,sushila.example.com,"), "line 3: email “sushila.example.com”"),
     "too many fields": (SECOND + ",extra", "line 3: 11 fields but the header has 10"),
 }
 
@@ -191,7 +191,7 @@ def test_gb18030_bytes_are_refused_as_utf8_with_advice(runner, tmp_path, make_co
     before = counts()
     result = cli_import(runner, tmp_path, csv_bytes(*GB_ROWS, encoding="gb18030"))
     assert result.exit_code != 0
-    assert 'save it from Excel as "CSV UTF-8 (comma delimited)"' in result.output
+    assert "save it from Excel as “CSV UTF-8 (comma delimited)”" in result.output
     assert "gb18030" in result.output
     assert counts() == before
 
@@ -421,7 +421,7 @@ def test_dry_run_reports_refused_rows_and_writes_nothing(runner, tmp_path, make_
     result = cli_import(runner, tmp_path, csv_bytes(GOOD, SECOND.replace("UG2011", "UG1999")), "--dry-run")
     assert result.exit_code != 0
     assert "1 to add, 0 to update, 0 unchanged, 1 line refused" in result.output
-    assert "line 3: cohort 'UG1999' does not exist" in result.output
+    assert "line 3: cohort “UG1999” does not exist" in result.output
     assert counts() == before
 
 

@@ -30,7 +30,7 @@ def test_every_problem_of_a_line_is_reported(make_cohort, make_account):
     assert problems[1].startswith("library_fees_owed: “1.005” is not an amount owed")
     assert problems[:1] + problems[2:] == [
         "passport_no has fewer than 6 digits, so no initial password can be made",
-        "cohort 'UG1999' does not exist: create it first",
+        "cohort “UG1999” does not exist: create it first",
         "library is already a staff account's user name",
     ]
     assert plan.refused_lines == 1 and not plan.ok
@@ -40,7 +40,7 @@ def test_a_cohort_problem_does_not_hide_the_others(make_cohort, make_student):
     make_cohort()
     make_student("1111210101")
     plan = plan_of("1111210101,Arjun Raghavan,E 1234-5678,UG1999,,,\n", "abc1,Case,E 1234-5678,UG2011,S,,\n")
-    assert messages(plan, 2) == ["school is empty", "cohort 'UG1999' does not exist: create it first"]
+    assert messages(plan, 2) == ["school is empty", "cohort “UG1999” does not exist: create it first"]
     assert plan.refused_lines == 1
 
 
@@ -69,7 +69,7 @@ def test_the_preview_shows_each_line_once_with_all_its_problems(admin_client, ma
     make_cohort()
     page = upload(admin_client, HEADER + GOOD + "1111210102,,AB-12,UG1999,School of Nursing,,\n")
     assert "Line 3: name is empty; passport_no has fewer than 6 digits" in page
-    assert "cohort &#39;UG1999&#39; does not exist" in page
+    assert "cohort “UG1999” does not exist" in page
     assert "<strong>1</strong> line refused" in page and "admin.import_confirm" not in page
 
 

@@ -11,6 +11,7 @@ import clearance
 from database import db, write_transaction
 from models import FormVersion, Role, Step, StepMode, StepState
 from tests.conftest import audit_count, make_cohort_step, office
+from wording import read
 
 
 def step(code: str) -> Step:
@@ -306,7 +307,7 @@ def test_reopening_a_step_voids_the_form_and_clearing_again_issues_a_new_one(stu
         clearance.reopen_step(student, step("CARD"), staff["CARD"], "Card not returned after all")
     assert current_serial(student) is None
     voided = db.session.scalar(select(FormVersion).where(FormVersion.serial == first))
-    assert voided.voided_at is not None and "Card not returned" in voided.void_reason
+    assert voided.voided_at is not None and "Card not returned" in read(voided.void_reason)
     with write_transaction():
         clearance.clear_step(student, step("CARD"), staff["CARD"])
     assert current_serial(student) not in (None, first)

@@ -12,6 +12,7 @@ from database import db, write_transaction
 from models import Hold, HoldSource, Office, Role, StepMode, StepState, StepStatus
 from tests.conftest import office
 from tests.test_rules import clear_all, shown, step
+from wording import read
 
 
 @pytest.fixture
@@ -86,7 +87,7 @@ def test_the_void_reason_says_what_happened(student, staff):
     with write_transaction():
         clearance.reopen_step(student, step("DORM"), staff["DORM"], "Key not returned")
     form = db.session.scalars(select(clearance.forms.FormVersion)).one()
-    assert form.void_reason == "step Check out of student housing reopened: Key not returned"
+    assert read(form.void_reason) == "step Check out of student housing reopened: Key not returned"
 
 
 def test_a_new_step_for_one_cohort_settles_only_that_cohort(make_cohort, make_student, make_account, monkeypatch):

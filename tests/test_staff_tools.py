@@ -17,6 +17,7 @@ import reading
 from database import db, write_transaction
 from models import AuditEvent, Cohort, CohortKind, FormVersion, Hold, HoldSource, Role, StepState, StepStatus, Student
 from tests.conftest import audit_count, log_in, make_cohort_step, office
+from wording import read
 
 HOLDS_URL = "/staff/holds/upload"
 BULK_URL = "/staff/bulk-clear"
@@ -272,7 +273,7 @@ def test_a_hold_list_on_finance_blocks_the_automatic_step_and_voids_the_form(cli
     assert shown(student, step_of("FIN")) == "blocked"
     assert db.session.get(FormVersion, form.id).voided_at is not None
     assert clearance.current_form(student) is None
-    assert "Tuition unpaid" in db.session.get(FormVersion, form.id).void_reason
+    assert "Tuition unpaid" in read(db.session.get(FormVersion, form.id).void_reason)
 
 
 def test_gb18030_lists_are_read_when_chosen(client, people):

@@ -10,6 +10,7 @@ import audit
 import clearance
 import printing
 from database import db, write_transaction
+from localized import localized
 from models import Role, Step
 from views.access import role_required
 from views.forms import EmptyForm
@@ -42,7 +43,10 @@ def clear_own_step(step_id: int):
     except clearance.Refused as refused:
         flash(str(refused), "error")
     else:
-        flash(_("Done: %(step)s.", step=step.title_en) if changed else _("This step was already cleared."), "success")
+        flash(
+            _("Done: %(step)s.", step=localized(step, "title")) if changed else _("This step was already cleared."),
+            "success",
+        )
     return redirect(url_for("student.checklist"))
 
 

@@ -1,7 +1,8 @@
 """Issue 4's journey: a student completes every step, prints the form; the desk scans it and hands over;
 a reopened step voids an earlier print. Issue 9: the verdict, the name and the hand-over button are on screen
 without scrolling at both widths; a typing mistake or a student ID is not a forgery; another school's desk is told
-where to send the student."""
+where to send the student. And the desk's round in English and in Chinese: scan the QR code, the verdict, the hand-over,
+the serial typed again later: already handed over."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ import subprocess
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ARTIFACTS, PHONE, log_in, screenshot
+from tests.browser.conftest import (
+    ARTIFACTS,
+    LANGUAGES,
+    PHONE,
+    assert_chinese,
+    journey_screenshot,
+    log_in,
+    screenshot,
+)
 from tests.browser.test_clearance_journeys import first_login
 
 STUDENT, INITIAL, PASSWORD = "1111210107", "748391", "kwame goes home 2026"
@@ -233,3 +242,69 @@ def decode_qr(pdf_path) -> str:
     return subprocess.run(
         ["zbarimg", "-q", "--raw", str(ARTIFACTS / "form-pdf-1.png")], capture_output=True, text=True, check=True
     ).stdout.strip()
+
+
+# student ID, initial password, name, Chinese name
+DESK_STUDENTS = {
+    "en": ("1414320201", "837465", "Rajesh Kumar Iyer", ""),
+    "zh_Hans": ("1414320204", "273916", "Kim Min-jun", "金敏俊"),
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_desk_scans_a_printed_form_hands_over_and_a_later_scan_says_so(live_server, browser, desktop, lang, t):
+    student, initial, name, name_zh = DESK_STUDENTS[lang]
+    admin = browser.new_page(viewport={"width": 1280, "height": 900})
+    log_in(admin, live_server, "admin", "admin-demo")
+    for office in ("LIB", "DORM", "CARD", "INTL", "SCHOOL"):
+        clear_as_admin(admin, live_server, office, student, name)
+    admin.close()
+    student_page = browser.new_page(viewport=PHONE)
+    first_login(student_page, live_server, student, initial, f"{student} goes home")
+    serial, _code = form_of(live_server, student_page)
+    pdf = student_page.request.get(live_server + "/form.pdf")
+    (ARTIFACTS / f"desk-{lang}-form.pdf").write_bytes(pdf.body())
+    scanned_url = decode_qr(ARTIFACTS / f"desk-{lang}-form.pdf")
+    student_page.close()
+
+    # The desk, in its language (the switch on the login page): the scanner types the QR code's URL.
+    page = desktop
+    log_in(page, live_server, "desk", "desk-demo", lang=lang)
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Certificate desk"))
+    journey_screenshot(page, "desk", lang, "01-scan")
+    scan(page, scanned_url)
+    expect(page.locator(".verdict-word")).to_contain_text(t("Genuine and current"))
+    expect(page.locator(NAME)).to_contain_text(name)
+    journey_screenshot(page, "desk", lang, "02-genuine")
+    if lang == "zh_Hans":
+        expect(page.locator(NAME)).to_contain_text(name_zh)
+        assert_chinese(
+            page,
+            page.locator(".verdict"),
+            page.locator(".handover-form"),
+            page.locator(".desk-identity dt"),
+            page.locator(".desk-facts dt"),
+            page.locator(".desk-checklist h2"),
+            page.locator(".desk-checklist .status"),
+        )
+
+    # The hand-over, recorded once against this printout.
+    page.get_by_label(t("I have received the printed form and keep it")).check()
+    with page.expect_navigation():
+        page.get_by_role("button", name=t.pattern("Record the hand-over of: %(documents)s")).click()
+    expect(page.locator(".verdict-word")).to_contain_text(t("Handed over"))
+    expect(page.locator(".verdict")).to_contain_text(
+        t.pattern("%(documents)s handed over just now, against form %(serial)s. Keep the printout.", serial=serial)
+    )
+    journey_screenshot(page, "desk", lang, "03-handed-over")
+
+    # The same form, its serial typed by hand the next day: already handed over, when and by whom.
+    scan(page, serial)
+    expect(page.locator(".verdict-word")).to_contain_text(t("Already handed over"))
+    expect(page.locator(".verdict")).to_contain_text(
+        t.pattern("%(documents)s handed over on %(when)s by %(who)s, against form %(serial)s.", serial=serial)
+    )
+    assert page.locator(BUTTON).count() == 0
+    journey_screenshot(page, "desk", lang, "04-already-handed-over")
+    if lang == "zh_Hans":
+        assert_chinese(page, page.locator(".verdict-word"), page.locator("label[for=scan-input]"))

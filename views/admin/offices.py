@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 import clearance
 from clearance.setup import OFFICE_FIELDS, STEP_FIELDS, forms_voided_by, save_office, save_step
 from database import db, write_transaction
+from localized import localized
 from models import Cohort, Office, Step, StepMode
 from views.admin import admin_only, bp, edit_page, save_and_return
 from views.admin.forms import OfficeForm, StepForm
@@ -57,13 +58,12 @@ def _step_form(existing: Step | None) -> StepForm:
         data=None if existing or request.method == "POST" else {"office_id": request.args.get("office", type=int)},
     )
     offices = db.session.scalars(select(Office).order_by(Office.id))
-    form.office_id.choices = [SelectChoice(o.id, o.name_en) for o in offices]
+    form.office_id.choices = [SelectChoice(o.id, localized(o, "name")) for o in offices]
     cohorts = db.session.scalars(select(Cohort).order_by(Cohort.code))
-    form.cohorts.choices = [SelectChoice(c.id, f"{c.code} — {c.name_en}") for c in cohorts]
+    form.cohorts.choices = [SelectChoice(c.id, f"{c.code} — {localized(c, 'name')}") for c in cohorts]
     others = select(Step).where(Step.retired.is_(False)).order_by(Step.position)
-    form.prerequisites.choices = [
-        SelectChoice(s.id, s.title_en) for s in db.session.scalars(others) if existing is None or s.id != existing.id
-    ]
+    candidates = [s for s in db.session.scalars(others) if existing is None or s.id != existing.id]
+    form.prerequisites.choices = [SelectChoice(s.id, localized(s, "title")) for s in candidates]
     if existing is not None and request.method == "GET":
         form.cohorts.data = [c.id for c in existing.cohorts]
         form.prerequisites.data = [s.id for s in existing.prerequisites]
@@ -107,5 +107,5 @@ def _save_step(existing: Step | None, form: StepForm, cohorts: list[Cohort]):
     except clearance.Refused as refused:
         flash(str(refused), "error")
         return render_template("admin/step_form.html", form=form, step=existing, voids=0)
-    flash(_("Step saved: %(title)s.", title=saved.title_en), "success")
+    flash(_("Step saved: %(title)s.", title=localized(saved, "title")), "success")
     return redirect(url_for("admin.offices"))

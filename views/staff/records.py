@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 import clearance
 from database import db, write_transaction
+from localized import localized
 from models import AuditEvent, Hold, Office, Step, Student
 from views.access import safe_next
 from views.forms import EmptyForm, HoldForm, ReasonForm
@@ -116,7 +117,7 @@ def step_action(student_no: str, step_id: int, action: str):
         if EmptyForm().validate_on_submit():
             run_change(
                 lambda: clearance.clear_step(found, step, current_user),
-                _("%(step)s cleared for %(name)s.", step=step.title_en, name=found.name),
+                _("%(step)s cleared for %(name)s.", step=localized(step, "title"), name=found.name),
             )
         return _back(student_no, office)
     form = ReasonForm()
@@ -126,9 +127,9 @@ def step_action(student_no: str, step_id: int, action: str):
     change = clearance.block_step if action == "block" else clearance.reopen_step
     stake = run_change(
         lambda: change(found, step, current_user, form.reason.data, confirmed=_confirmed()),
-        _("%(step)s blocked.", step=step.title_en)
+        _("%(step)s blocked.", step=localized(step, "title"))
         if action == "block"
-        else _("%(step)s reopened.", step=step.title_en),
+        else _("%(step)s reopened.", step=localized(step, "title")),
     )
     if stake:
         url = url_for("staff.step_action", student_no=student_no, step_id=step.id, action=action, **office_args(office))

@@ -21,6 +21,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 import clearance
 from clearance import bulk
 from database import db, write_transaction
+from localized import localized
 from models import Office, Step
 from reading import MAX_LIST_BYTES, ImportRefused, ids_from_file, read_list_file, read_table, student_numbers
 from views.access import int_arg
@@ -230,9 +231,9 @@ def counter_clear():
         flash(_("Not cleared: %(who)s. %(why)s", who=who, why=refused), "error")
     else:
         flash(
-            _("Cleared: %(who)s, %(step)s.", who=who, step=step.title_en)
+            _("Cleared: %(who)s, %(step)s.", who=who, step=localized(step, "title"))
             if done
-            else _("Already cleared: %(who)s, %(step)s.", who=who, step=step.title_en),
+            else _("Already cleared: %(who)s, %(step)s.", who=who, step=localized(step, "title")),
             "success" if done else "info",
         )
     return redirect(url_for("staff.counter", **office_args(office)))
