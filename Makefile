@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# The virtual environment's own tools, current and pinned (tests/test_faults.py checks the venv has them).
+PIP_VERSION := 26.3
+SETUPTOOLS_VERSION := 84.2.1
 WORKERS ?= 2
 FLASK := $(BIN)/flask --app app
 # Java runs the Nu HTML Checker (vnu-jar, from npm: package.json) that tests/browser/test_accessibility.py uses.
@@ -15,11 +18,13 @@ EXTRACT_OPTIONS := --mapping-file babel.cfg --keyword _l --keyword lazy_gettext 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/activate
+$(VENV)/.installed: requirements.txt requirements-dev.txt Makefile | $(BIN)/activate
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION) setuptools==$(SETUPTOOLS_VERSION)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 ## run: create the venv, secrets and demo data on first start, then serve on http://127.0.0.1:$(PORT)
+# The demo, on this machine only; production is docs/OPERATIONS.md (gunicorn.conf.py refuses demo logins elsewhere).
 run: $(VENV)/.installed translations
 	$(FLASK) init-db --demo
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C stops)"
@@ -29,6 +34,7 @@ run: $(VENV)/.installed translations
 test: $(VENV)/.installed system-packages node-packages translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -c pyproject.toml -r . --severity-level medium --quiet
 	$(BIN)/pytest
 
 ## system-packages: Chromium, the CJK font, poppler and zbar for the browser and PDF tests; Java, Node and npm for vnu

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+
+import click
 from flask import Flask, abort, current_app, render_template, request
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import OperationalError
 
 import cli
 import languages
 import localized
+import logs
+import serving
 import wording
 from config import load_config
-from database import configure_sqlite, db
+from database import check_ready, configure_sqlite, db, is_disk_full
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -27,16 +33,26 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+class LeavingSchool(Flask):
+    def log_exception(self, exc_info) -> None:
+        """Flask's own line names the path, which may hold a form's token: this one names the route."""
+        logs.refused("error", 500, level=logging.ERROR, exc_info=exc_info)
+
+
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the application; `test_config` replaces the instance file and the environment."""
-    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    app = LeavingSchool(__name__, instance_relative_config=True, instance_path=instance_path)
     load_config(app, test_config)
+    logs.configure(app)
+    serving.init_app(app)  # before the database opens: its files are made private first
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["UNIVERSITY_TZ"])
     app.config["CATALOGUED_LANGUAGES"] = languages.catalogued()  # once, not on every request
 
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+    if _serving(app):
+        check_ready(app)  # a server on a missing, read-only or out-of-date database refuses to start
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=languages.select_locale)
@@ -65,23 +81,42 @@ def _refuse_nul_bytes():
 
 
 def _init_login(app: Flask) -> None:
+    """Flask-Login on server-side login sessions (login_sessions.py): the cookie holds only their token."""
+    from flask import flash, g, session
+    from flask_babel import gettext
+    from flask_login import logout_user
+
+    import login_sessions
+    from database import write_transaction
+
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page itself says what to do
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def load_account(session_id: str):
-        from models import Account
-
-        account_id, _, generation = session_id.partition(":")
-        if not account_id.isdigit() or not generation.isdigit():
-            return None
-        account = db.session.get(Account, int(account_id))
-        # A bumped generation (logout, password change) voids every older cookie.
-        if account is None or account.disabled or account.session_generation != int(generation):
-            return None
+    def load_account(token: str):
+        account, record, expired = login_sessions.load(token)
+        g.login_session = record
+        g.session_expired = expired
         return account
+
+    @app.before_request
+    def keep_session_alive():
+        """Write "last seen" at most once a minute; an expired session logs out with a message."""
+        if current_user.is_authenticated:
+            record = g.login_session
+            if login_sessions.needs_touch(record):
+                record_id = record.id  # read before the write transaction expires what was loaded
+                with write_transaction():
+                    login_sessions.touch(record_id)
+        elif g.get("session_expired"):
+            language = session.get("language")
+            logout_user()
+            session.clear()
+            if language:
+                session["language"] = language
+            flash(gettext("Your session has expired: log in again."), "info")
 
 
 def _init_templates(app: Flask) -> None:
@@ -131,17 +166,54 @@ ERROR_PAGES = {
     404: (_l("Not found"), _l("There is no such page.")),
     405: (_l("Not allowed"), _l("That is not something this page can do.")),
     413: (_l("File too large"), _l("The file is larger than this page accepts. Nothing was changed.")),
+    429: (_l("Too many attempts"), _l("Wait a minute, then try again. Nothing was changed.")),
+    500: (
+        _l("Something went wrong"),
+        _l("The server could not finish this request. If it happens again, tell the help desk the reference below."),
+    ),
+    503: (_l("Could not save"), _l("The server could not save this; nothing was changed. Please try again later.")),
 }
 
 
-def _init_errors(app: Flask) -> None:
-    def page(code: int, kind: int | str | None = None):
-        title, message = ERROR_PAGES[kind or code]
-        return render_template("error.html", code=code, title=title, message=message), code
+def _serving(app: Flask) -> bool:
+    """Whether this app will answer requests: not under test, nor for a command (init-db builds the schema)."""
+    if app.testing:
+        return False
+    command = click.get_current_context(silent=True)
+    return command is None or command.command.name == "run"
 
-    for code in (400, 403, 404, 405, 413):
-        app.register_error_handler(code, lambda _error, code=code: page(code))
-    app.register_error_handler(CSRFError, lambda _error: page(400, "csrf"))
+
+def _page(code: int, kind: int | str | None = None):
+    title, message = ERROR_PAGES[kind or code]
+    reference = logs.request_id() if code >= 500 else None  # the log line's id, for the help desk
+    return render_template("error.html", code=code, title=title, message=message, reference=reference), code
+
+
+def _server_error(_error):
+    """The app's own page with the reference; plain text if even that fails (the database may be the cause)."""
+    db.session.rollback()
+    try:
+        return _page(500)
+    except Exception:
+        logs.refused("error-page-failed", 500, level=logging.ERROR, exc_info=True)
+        return f"Internal Server Error. Reference: {logs.request_id()}", 500, {"Content-Type": "text/plain"}
+
+
+def _database_error(error: OperationalError):
+    """A full disk answers 503 "nothing was changed" (the write transaction rolled back); other errors are 500s."""
+    db.session.rollback()
+    if not is_disk_full(error):
+        raise error
+    logs.refused("disk-full", 503, level=logging.ERROR, error=error.orig)
+    return _page(503)
+
+
+def _init_errors(app: Flask) -> None:
+    for code in (400, 403, 404, 405, 413, 429):  # 403 and 429 are logged with every such answer (logs.py)
+        app.register_error_handler(code, lambda _error, code=code: _page(code))
+    app.register_error_handler(500, _server_error)
+    app.register_error_handler(OperationalError, _database_error)
+    app.register_error_handler(CSRFError, lambda _error: _page(400, "csrf"))
 
 
 def _security_headers(response):
@@ -149,7 +221,7 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    if current_app.config["SESSION_COOKIE_SECURE"]:
+    if request.is_secure or current_app.config["SESSION_COOKIE_SECURE"]:  # HTTPS, also behind a trusted proxy
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if current_user and current_user.is_authenticated:
         response.headers.setdefault("Cache-Control", "no-store")  # no personal data from the back button after logout

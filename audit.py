@@ -1,14 +1,23 @@
-"""Writing audit events, one or many, in one format. Call inside the transaction of the change it records."""
+"""Writing audit events, one or many, in one format. Call inside the transaction of the change it records.
+
+Every event also goes to the app's log, one line each, once its transaction has committed (an event
+rolled back with its change never happened, so it is not logged either).
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 
+import logs
 from clock import utcnow
 from database import db
 from models import Account, AuditEvent
+
+log = logging.getLogger(f"{logs.LOGGER}.audit")
+_PENDING = "audit_events_to_log"
 
 
 def entry(
@@ -41,12 +50,47 @@ def entry(
 
 def record(action: str, actor: Account | None, **details) -> AuditEvent:
     """Add one audit event to the session (see `entry` for the details)."""
-    event = AuditEvent(**entry(action, actor, **details))
-    db.session.add(event)
-    return event
+    values = entry(action, actor, **details)
+    audit_event = AuditEvent(**values)
+    db.session.add(audit_event)
+    _log_after_commit([values])
+    return audit_event
 
 
 def record_many(entries: list[dict]) -> None:
     """Write many events made by `entry` in one statement (bulk changes, imports)."""
     if entries:
         db.session.execute(insert(AuditEvent), entries)
+        _log_after_commit(entries)
+
+
+def _log_after_commit(entries: list[dict]) -> None:
+    db.session().info.setdefault(_PENDING, []).extend(entries)
+
+
+@event.listens_for(db.session, "after_commit")
+def _log_committed(session) -> None:
+    for values in session.info.pop(_PENDING, []):
+        log.info(_line(values))
+
+
+@event.listens_for(db.session, "after_soft_rollback")
+def _forget_rolled_back(session, _previous_transaction) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _line(values: dict) -> str:
+    """One event as `key=value` pairs; `at` is the line's own UTC time, the ids and text escaped."""
+    return logs.pairs(
+        event="audit",
+        action=values["action"],
+        at=values["at"].strftime("%Y-%m-%dT%H:%M:%SZ"),  # stored in UTC
+        actor=values["actor_label"],
+        actor_id=values["actor_id"] or "-",
+        student_id=values["student_id"] or "-",
+        office_id=values["office_id"] or "-",
+        subject=values["subject"],
+        before=values["from_value"],
+        after=values["to_value"],
+        reason=values["reason"],
+    )

@@ -19,6 +19,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 import accounts
+import backup
 import importing
 import seeding
 from clearance import parse_amount
@@ -33,7 +34,7 @@ SEED_FILE = PROJECT / "seed_data.csv"
 
 
 def register(app: Flask) -> None:
-    for command in (init_db, create_cohort, import_students, create_user):
+    for command in (init_db, create_cohort, import_students, create_user, backup.backup, backup.restore):
         app.cli.add_command(command)
 
 

@@ -1,7 +1,7 @@
 """Writing the progress CSV: one row per student, two columns per applicable step.
 
 UTF-8 with a byte-order mark, so that Excel shows Chinese names; CRLF line ends; every cell that a
-spreadsheet would read as a formula is neutralised with a leading apostrophe.
+spreadsheet would read as a formula (ASCII or fullwidth = + - @) is neutralised with a leading apostrophe.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -92,7 +93,10 @@ def _queue_of(office: Office) -> ColumnElement[bool]:
 def neutralise(cell: object) -> str:
     """A cell as text that no spreadsheet runs as a formula."""
     text = "" if cell is None else str(cell)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    # Compatibility forms count as their ASCII twins: the fullwidth ＝ ＋ － ＠ of a Chinese input method
+    # and the small ﹦ ﹢ ﹣ ﹫ start a formula in some spreadsheets too.
+    first = unicodedata.normalize("NFKC", text[:1])
+    return "'" + text if first.startswith(FORMULA_STARTS) else text
 
 
 def _stamp(moment: datetime | None, zone: ZoneInfo) -> str:

@@ -41,6 +41,7 @@ MAX_LENGTHS = {
     "library_fees_owed": 20,
 }
 DETAIL_FIELDS = ("name", "name_zh", "programme", "nationality", "email")
+MULTILINE_COLUMNS = ("programme",)  # a long title Excel wraps; names, IDs and codes are one line each
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 LIBRARY_FEES_REASON = say("Library fees owed")
 # Why an import touched a student (audit reason; a voided form says it): by where the file came from.
@@ -111,7 +112,7 @@ class Known:
 
 def read_rows(text: str, known: Known) -> tuple[list[StudentRow], list[RowError]]:
     """Parse and check every row on its own and against the database: every problem of a row, by line number."""
-    table = read_table(text, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
+    table = read_table(text, REQUIRED_COLUMNS, OPTIONAL_COLUMNS, multiline=MULTILINE_COLUMNS)
     rows, errors = [], list(table.errors)
     seen: dict[str, int] = {}
     by_lower = {number.lower(): number for number in known.students}

@@ -188,7 +188,7 @@ class Account(UserMixin, db.Model):
     password_expires_at: Mapped[datetime | None]
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
-    # Bumped at logout and password change: every earlier session cookie stops working.
+    # No longer read: sessions live in login_sessions since 0008 (kept because the import still fills it).
     session_generation: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
@@ -197,8 +197,12 @@ class Account(UserMixin, db.Model):
     school: Mapped[School | None] = relationship()
     student: Mapped[Student | None] = relationship(back_populates="account")
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_generation}"
+    # The token of the login session this request belongs to (login_sessions.py), not stored here.
+    session_token = None
+
+    def get_id(self) -> str | None:
+        """What Flask-Login keeps in the cookie: this login session's random token, never the account id."""
+        return self.session_token
 
     @property
     def is_active(self) -> bool:
@@ -356,6 +360,42 @@ class Handover(db.Model):
     student: Mapped[Student] = relationship()
     form_version: Mapped[FormVersion] = relationship()
     handed_over_by: Mapped[Account] = relationship()
+
+
+class LoginFailure(db.Model):
+    """One failed login (or wrong current password), counted per client address and per name typed.
+
+    The name is kept only as a keyed hash (login_limits.name_key): what people type there is
+    sometimes a password.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_address_at", "address", "at"),
+        Index("ix_login_failures_name_key_at", "name_key", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    address: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(64))
+    # Refused by the lock of this name for this address: counted for the address, not to slow the name elsewhere.
+    while_locked: Mapped[bool] = mapped_column(default=False)
+
+
+class LoginSession(db.Model):
+    """One logged-in browser: the cookie holds a random token, this row its SHA-256 and its times."""
+
+    __tablename__ = "login_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    account: Mapped[Account] = relationship()
 
 
 class AuditEvent(db.Model):

@@ -61,7 +61,12 @@ def printable(text: str) -> bool:
 
 
 def verify_url(form: FormVersion) -> str:
-    """What the QR code holds: PUBLIC_BASE_URL (or this request's host) + /verify/<token>."""
+    """What the QR code holds: PUBLIC_BASE_URL + /verify/<token>, whatever Host the request named.
+
+    Without PUBLIC_BASE_URL (debug, tests, the demo on 127.0.0.1; gunicorn refuses to serve other machines so)
+    the request's host, which TRUSTED_HOSTS has checked (config.py): outside debug and testing only this
+    machine's own names pass.
+    """
     base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
     return f"{base.rstrip('/')}/verify/{token_for(form)}"
 

@@ -3,6 +3,8 @@
 Decoding (UTF-8 with or without BOM, or GB18030 — what Excel writes on a Chinese system — with
 advice when the bytes are neither), line-numbered rows under a checked header, IDs that Excel
 turned into scientific notation, and amount cells (by the one amount rule in clearance.amounts).
+And the one rule for hidden characters in text (bidirectional overrides, zero-width and control
+characters): a CSV cell holding one is refused with its line; a form field drops them (views.forms).
 The rules receive the parsed rows: nothing in clearance/ reads a file.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,11 +26,37 @@ from clearance.refused import Refused, RowError
 
 ENCODINGS = {"utf-8": "utf-8-sig", "gb18030": "gb18030"}
 SCIENTIFIC = re.compile(r"[0-9.,]+[eE][+-]?[0-9]+")  # what Excel makes of a long number: 1.23E+11
-MAX_LIST_BYTES = 300_000  # a hold list or an ID list; its base64 rides in a hidden field under Werkzeug's limit
+MAX_LIST_BYTES = 300_000  # a hold list or an ID list; pasted IDs ride back in a form field under Werkzeug's limit
 MAX_IDS = 5_000  # a screenful to check in the preview; clearing them takes well under a second
 SEPARATORS = re.compile(r"[\s,;，；、]+")  # Excel columns, CSV, and the Chinese comma and semicolon
 HEADER_WORDS = {"student_id", "studentid", "id", "学号"}
 WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # .xlsx (zip) and .xls (OLE)
+# What text may not hold: control and format characters (Unicode Cc, Cf, Cs) and line or paragraph
+# separators — among them the bidirectional overrides (U+202A–U+202E, U+2066–U+2069, U+200E/F,
+# U+061C) that show a name backwards on the printed form, and the zero-width ones that make two
+# names look the same. The joiners stay: Persian and Indic names, and emoji, are spelled with them.
+HIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+JOINERS = {"\u200c", "\u200d"}
+LINE_BREAKS = {"\t", "\n", "\r"}  # kept where a field has several lines
+
+
+def is_hidden(char: str, multiline: bool = False) -> bool:
+    """Whether a character is one that text may not hold (HIDDEN_CATEGORIES); tab and line breaks in multi-line text."""
+    if char in JOINERS or (multiline and char in LINE_BREAKS):
+        return False
+    return unicodedata.category(char) in HIDDEN_CATEGORIES
+
+
+def hidden_characters(text: str, multiline: bool = False) -> list[str]:
+    """The hidden characters in text, each once, as U+202E."""
+    return list(dict.fromkeys(f"U+{ord(char):04X}" for char in text if is_hidden(char, multiline)))
+
+
+def without_hidden(text, multiline: bool = False):
+    """Text as typed in a form, without hidden characters: a line break in a one-line field becomes a space."""
+    if not isinstance(text, str):
+        return text
+    return "".join(char if not is_hidden(char, multiline) else " " if char.isspace() else "" for char in text)
 
 
 class ImportRefused(Exception):
@@ -79,10 +108,13 @@ def read_table(
     *,
     ignore_unknown: bool = False,
     id_column: str = "student_id",
+    multiline: Sequence[str] = (),
 ) -> Table:
     """Check the header (line 1), then read every non-empty row with its line number.
 
-    A row whose ID Excel turned into scientific notation is an error, with the advice to fix it.
+    A row whose ID Excel turned into scientific notation, or with a cell holding hidden characters (a
+    bidirectional override that shows a name reversed; a line break or tab outside the `multiline`
+    columns), is an error, with the advice to fix it.
     """
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -102,15 +134,31 @@ def read_table(
             elif any(cell.strip() for cell in record):
                 values = dict.fromkeys(optional, "")
                 values.update({name: cell.strip() for name, cell in zip(columns, record, strict=False)})
-                mangled = scientific_problem(values.get(id_column, ""))
-                if mangled:
-                    table.errors.append(RowError(line, mangled))
-                else:
+                problems = _cell_problems(values, (*required, *optional), id_column, multiline)
+                table.errors.extend(RowError(line, problem) for problem in problems)
+                if not problems:
                     table.rows.append((line, values))
             line = reader.line_num + 1
     except csv.Error as error:
         table.errors.append(RowError(line, _l("not readable as CSV (%(error)s)", error=str(error))))
     return table
+
+
+def _cell_problems(values: dict[str, str], read: Sequence[str], id_column: str, multiline: Sequence[str]) -> list[str]:
+    """Cells of the columns read that hold hidden characters (refused, never cleaned: the file should be
+    fixed where it came from), and an ID in scientific notation."""
+    problems = [
+        _l(
+            "%(column)s holds control characters (%(characters)s), which can show text reversed, hide part "
+            "of it or break its line: remove them",
+            column=name,
+            characters=", ".join(found),
+        )
+        for name, cell in values.items()
+        if name in read and (found := hidden_characters(cell, multiline=name in multiline))
+    ]
+    mangled = scientific_problem(values.get(id_column, ""))
+    return [*problems, mangled] if mangled else problems
 
 
 def _check_header(columns: list[str], required: Sequence[str], optional: Sequence[str], unknown: list[str]) -> None:
@@ -194,7 +242,7 @@ def ids_from_file(data: bytes) -> str:
 
 def student_numbers(text: str) -> tuple[list[str], int]:
     """The IDs in pasted text (any whitespace, comma or semicolon between), each once in order; and the repeats."""
-    tokens = [token.strip("\"'") for token in SEPARATORS.split(text)]
+    tokens = [token.strip("\"'") for token in SEPARATORS.split(without_hidden(text, multiline=True))]
     tokens = [token for token in tokens if token and token.lower() not in HEADER_WORDS]
     mangled = [token for token in tokens if SCIENTIFIC.fullmatch(token)]
     if mangled:  # Excel rounded the whole column: a rounded ID may even match another student

@@ -10,6 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import login_sessions
 from app import create_app
 from bench.timing import median_ms
 from database import db, write_transaction
@@ -50,8 +51,10 @@ def main(rounds: int) -> None:
             with write_transaction():
                 student = complete_student()
             client = app.test_client()
+            token = login_sessions.start(student.account)
+            db.session.commit()
             with client.session_transaction() as session:
-                session["_user_id"] = student.account.get_id()
+                session["_user_id"] = token
             # Its own app context, so Flask-Login's cached anonymous user does not leak into the client's requests.
             with app.app_context(), app.test_request_context("/form.pdf"):
                 student = db.session.merge(student)

@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 import accounts
+import login_sessions
 import seeding
 from app import create_app
 from database import db
@@ -54,6 +55,7 @@ def app_config(tmp_path, clock) -> dict:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "NOW": clock,
         "PUBLIC_BASE_URL": "https://leaving.example.edu",
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),  # previews keep uploads here (uploads.py)
         # Cheap, so fixtures do not spend the suite's time hashing; test_auth keeps one test on scrypt.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
     }
@@ -205,9 +207,11 @@ def admin_client(client, admin):
 
 
 def log_in(client, account: Account) -> None:
-    """Log in without the form (the form itself is tested in test_auth)."""
+    """Log in without the form (the form itself is tested in test_auth): a login session and its cookie."""
+    token = login_sessions.start(account)
+    db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = account.get_id()
+        session["_user_id"] = token
         session["_fresh"] = True
 
 

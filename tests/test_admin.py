@@ -355,12 +355,17 @@ def test_a_file_with_one_bad_line_shows_the_error_and_imports_nothing(admin_clie
     assert "admin.import_confirm" not in page and count(Student) == 0
 
 
+def kept_upload(page: str) -> dict[str, str]:
+    """The confirm form's hidden fields: the kept upload's name and seal, and the encoding."""
+    return {name: page.split(f'name="{name}" value="')[1].split('"')[0] for name in ("upload", "seal", "encoding")}
+
+
 def test_preview_writes_nothing_and_confirm_imports_through_the_same_code(admin_client, make_cohort):
     make_cohort()
     page = upload(admin_client, GOOD).get_data(as_text=True)
     assert "Preview: nothing has been written yet" in page and count(Student) == 0
-    carried = page.split('name="carried" value="')[1].split('"')[0]
-    done = admin_client.post("/admin/import/confirm", data={"carried": carried, "encoding": "utf-8"})
+    assert "10293847" not in page and 'name="carried"' not in page  # the file stays on the server
+    done = admin_client.post("/admin/import/confirm", data=kept_upload(page))
     assert "2 students added" in done.get_data(as_text=True)
     assert count(Student) == 2 and audit_count("student.imported") == 2
 
@@ -368,10 +373,9 @@ def test_preview_writes_nothing_and_confirm_imports_through_the_same_code(admin_
 def test_confirm_checks_again(admin_client, make_cohort):
     make_cohort()
     page = upload(admin_client, GOOD).get_data(as_text=True)
-    carried = page.split('name="carried" value="')[1].split('"')[0]
     db.session.execute(Cohort.__table__.delete())
     db.session.commit()
-    done = admin_client.post("/admin/import/confirm", data={"carried": carried, "encoding": "utf-8"})
+    done = admin_client.post("/admin/import/confirm", data=kept_upload(page))
     assert done.status_code == 400 and "Nothing was imported" in done.get_data(as_text=True)
     assert count(Student) == 0
 

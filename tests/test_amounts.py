@@ -8,7 +8,6 @@ which place disagrees.
 
 from __future__ import annotations
 
-import base64
 import csv
 import html
 import io
@@ -94,10 +93,8 @@ def by_hold_list(client, typed: str) -> Outcome:
     if errors:
         assert hold_count() == before
         return " | ".join(errors)
-    client.post(
-        HOLDS_URL,
-        data={"stage": "confirm", "encoding": "utf-8", "filename": "h.csv", "content": base64.b64encode(data).decode()},
-    )
+    confirm = re.search(r'<form [^>]*class="confirm-form">.*?</form>', page, re.S).group(0)
+    client.post(HOLDS_URL, data=dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', confirm)))
     return new_hold_amount(before)
 
 

@@ -225,17 +225,12 @@ def test_every_problem_is_reported_with_its_line_and_nothing_is_placed(client, p
     ]:
         assert re.search(rf"Line {line}:</strong>[^<]*{re.escape(problem)}", page), (line, problem)
     assert "Place these" not in page
-    # A forged confirm of the same file still places nothing: one bad row and nothing is written.
+    # A forged confirm places nothing: the preview kept no file for a list with problems.
     response = client.post(
         HOLDS_URL,
-        data={
-            "stage": "confirm",
-            "encoding": "utf-8",
-            "filename": "bad.csv",
-            "content": base64.b64encode(BAD_LIST.encode()).decode(),
-        },
+        data={"stage": "confirm", "encoding": "utf-8", "filename": "bad.csv", "upload": "0" * 32, "seal": "0" * 64},
     )
-    assert response.status_code == 200 and "Nothing was placed" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "nothing was placed" in response.get_data(as_text=True)
     assert snapshot() == before
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlsplit
@@ -42,8 +43,16 @@ def landing_endpoint(account) -> str:
 
 
 def safe_next(target: str | None) -> str | None:
-    """A path on this site to return to, never another host (no open redirect)."""
+    """A path on this site to return to, never another host (no open redirect) and nothing a header refuses.
+
+    Browsers drop tabs and line breaks from a URL ("/<tab>/evil.example" becomes "//evil.example"), and a line
+    break in a Location header is refused by the server after the change was made: so any control,
+    format or separator character other than a plain space makes the target unsafe (the caller then
+    uses its own default).
+    """
     target = target or ""
+    if any(unicodedata.category(char)[0] in "CZ" and char != " " for char in target):
+        return None
     if target.startswith("/") and "\\" not in target and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return None

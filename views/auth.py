@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -12,6 +13,8 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 import accounts
 import clearance
+import login_limits
+import login_sessions
 from database import write_transaction
 from models import Role
 from views.access import landing_endpoint, safe_next
@@ -76,40 +79,88 @@ def login():
         return redirect(url_for(landing_endpoint(current_user)))
     form = LoginForm()
     if form.validate_on_submit():
-        with write_transaction():
-            account = accounts.authenticate(form.username.data, form.password.data)
+        address = client_address()
+        # The slow hash runs here, outside any transaction: logins never hold the write lock while hashing.
+        attempt = accounts.check_login(form.username.data, form.password.data, address)
+        if attempt.retry_after:
+            return _too_many_attempts(attempt.retry_after, _login_page, form)
+        language = session.get("language")
+        if language not in current_app.config["CATALOGUED_LANGUAGES"]:
+            language = None
+        with write_transaction():  # short: record the outcome, open the session
+            account = accounts.record_login(attempt)
+            window_closed = (
+                account is not None
+                and account.role == Role.STUDENT
+                and clearance.window_state(account.student) != clearance.Window.OPEN
+            )
+            if account is not None and not window_closed:
+                login_sessions.start(account, address, request.user_agent.string)
+                if language and account.language is None:
+                    accounts.set_language(account, language)
         if account is None:
             flash(_("The student ID (or user name) or the password is not right. Check both and try again."), "error")
-        elif account.role == Role.STUDENT and clearance.window_state(account.student) != clearance.Window.OPEN:
+        elif window_closed:
             return _window_page(account.student), 403
         else:
-            language = session.get("language")
             session.clear()  # a fresh session: nothing carried over from before login but the language
             login_user(account)
-            if language in current_app.config["CATALOGUED_LANGUAGES"]:
+            if language:
                 session["language"] = language
-                if account.language is None:
-                    with write_transaction():
-                        accounts.set_language(account, language)
             return redirect(safe_next(request.args.get("next")) or url_for(landing_endpoint(account)))
+    return _login_page(form)
+
+
+def _login_page(form):
     return render_template(
         "auth/login.html",
         form=form,
         cohorts=clearance.current_cohorts(),
         lockout_attempts=current_app.config["LOCKOUT_ATTEMPTS"],
         lockout_minutes=current_app.config["LOCKOUT_MINUTES"],
+        initial_password_days=current_app.config["INITIAL_PASSWORD_DAYS"],
     )
+
+
+def client_address() -> str:
+    """The client's address: the real one behind a configured proxy (TRUSTED_PROXIES and ProxyFix)."""
+    return request.remote_addr or "unknown"
+
+
+def _too_many_attempts(seconds: int, page, form):
+    """HTTP 429 with Retry-After, on the page the attempt came from (the limits: login_limits.py)."""
+    message = ngettext(
+        "Too many failed attempts just now. Wait %(num)d second, then try again.",
+        "Too many failed attempts just now. Wait %(num)d seconds, then try again.",
+        seconds,
+    )
+    flash(message, "error")
+    return page(form), 429, {"Retry-After": str(seconds)}
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    """End this browser's session only: others logged in to the same account stay logged in."""
     if EmptyForm().validate_on_submit():
         with write_transaction():
-            accounts.end_sessions(current_user)
+            login_sessions.end(current_user, current_user.session_token)
         logout_user()
         session.clear()
         flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/logout/everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    """End every session of this account, on every device, this one too."""
+    if EmptyForm().validate_on_submit():
+        with write_transaction():
+            login_sessions.log_out_everywhere(current_user)
+        logout_user()
+        session.clear()
+        flash(_("You have logged out on every device."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -118,19 +169,31 @@ def logout():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        address = client_address()
+        verdict = login_limits.check(current_user.username, address)
+        if verdict.retry_after:
+            return _too_many_attempts(verdict.retry_after, _password_page, form)
         problems = []
-        if not accounts.password_matches(current_user, form.current_password.data):
+        if verdict.locked or not accounts.password_matches(current_user, form.current_password.data):
+            with write_transaction():
+                accounts.wrong_current_password(current_user, address, locked=verdict.locked)
             problems.append(_("The current password is not right."))
         else:
             problems.extend(str(p) for p in accounts.password_problems(current_user, form.new_password.data))
         if not problems:
+            hashed = accounts.hash_password(form.new_password.data)  # the slow hash, before the write lock
             with write_transaction():
-                accounts.change_password(current_user, form.new_password.data)
-            login_user(current_user._get_current_object())  # re-issue this session under the new generation
+                accounts.change_password(
+                    current_user, form.new_password.data, keep_session=current_user.session_token, hashed=hashed
+                )
             flash(_("Your password has been changed."), "success")
             return redirect(url_for(landing_endpoint(current_user)))
         for problem in problems:
             flash(problem, "error")
+    return _password_page(form)
+
+
+def _password_page(form):
     return render_template("auth/password.html", form=form, forced=current_user.must_change_password)
 
 

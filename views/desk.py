@@ -6,20 +6,21 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired
 
 import clearance
 from database import write_transaction
 from models import FormVersion, Role
+from reading import without_hidden
 from views.access import role_required
+from views.forms import Form
 
 bp = Blueprint("desk", __name__)
 desk_only = role_required(Role.DESK, Role.ADMIN)
 
 
-class HandoverForm(FlaskForm):
+class HandoverForm(Form):
     token = HiddenField(validators=[DataRequired()])
     printout_received = BooleanField(_l("I have received the printed form and keep it"))
 
@@ -27,7 +28,7 @@ class HandoverForm(FlaskForm):
 @bp.route("/desk")
 @desk_only
 def scan():
-    typed = request.args.get("q", "").strip()[:300]
+    typed = without_hidden(request.args.get("q", "")).strip()[:300]  # shown again, and audited as typed
     if not typed:
         return render_template("desk/scan.html", typed="")
     found = clearance.find_form(typed, current_user)

@@ -64,6 +64,8 @@ def live_server(tmp_path_factory):
         "SECRET_KEY": "browser-secret",
         "INITIAL_PASSWORD_KEY": "browser-initial",
         "FORM_SIGNING_KEY": "browser-form",
+        # Every journey logs in from 127.0.0.1, a few with a wrong password on purpose: room for them all.
+        "LOGIN_FAILURES_PER_ADDRESS": "30",
     }
     bin_dir = Path(sys.executable).parent
     init = subprocess.run(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -21,6 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from clearance.permissions import ROLE_LABELS
 from models import CohortKind, Role, StepMode
+from views.forms import Form, day_in_range
 
 CODE = Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Letters, digits, hyphens and underscores only."))
 
@@ -32,7 +32,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CohortForm(FlaskForm):
+class CohortForm(Form):
     code = StringField(_l("Code (as in the student CSV)"), validators=[DataRequired(), Length(max=32), CODE])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=200)])
     name_zh = StringField(_l("Name in Chinese"), validators=[Length(max=200)])
@@ -44,9 +44,9 @@ class CohortForm(FlaskForm):
         ],
     )
     # InputRequired, not DataRequired: it keeps the "not a valid date" message of a mistyped date.
-    opens_on = DateField(_l("Window opens (first day)"), validators=[InputRequired()])
-    closes_on = DateField(_l("Window closes (last day, inclusive)"), validators=[InputRequired()])
-    certificate_day = DateField(_l("Certificate day"), validators=[Optional()])
+    opens_on = DateField(_l("Window opens (first day)"), validators=[InputRequired(), day_in_range])
+    closes_on = DateField(_l("Window closes (last day, inclusive)"), validators=[InputRequired(), day_in_range])
+    certificate_day = DateField(_l("Certificate day"), validators=[Optional(), day_in_range])
     # Their format and order are checked with the dates, all at once, by clearance.setup.cohort_problems.
     certificate_hours = StringField(
         _l("Certificate hours"), validators=[Length(max=40)], description=_l("Like 08:30-16:00.")
@@ -73,11 +73,11 @@ class CohortForm(FlaskForm):
     )
 
 
-class ExtendForm(FlaskForm):
+class ExtendForm(Form):
     student_id = StringField(_l("Student ID"), validators=[DataRequired(), Length(max=32)])
     day = DateField(
         _l("Stretch the window to include this day"),
-        validators=[Optional()],
+        validators=[Optional(), day_in_range],
         description=_l(
             "A day before the cohort's window opens lets the student start earlier; a day after it closes lets "
             "them finish later. Leave empty to give the student the cohort's window again."
@@ -86,7 +86,7 @@ class ExtendForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
 
 
-class SchoolForm(FlaskForm):
+class SchoolForm(Form):
     name_zh = StringField(_l("Name in Chinese"), validators=[Length(max=200)])
     certificate_place = StringField(
         _l("Certificate place (office and room)"),
@@ -104,7 +104,7 @@ class SchoolForm(FlaskForm):
     )
 
 
-class OfficeForm(FlaskForm):
+class OfficeForm(Form):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=16), CODE])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=200)])
     name_zh = StringField(_l("Name in Chinese"), validators=[Length(max=200)])
@@ -119,7 +119,7 @@ class OfficeForm(FlaskForm):
     )
 
 
-class StepForm(FlaskForm):
+class StepForm(Form):
     office_id = SelectField(_l("Office"), coerce=int)
     title_en = StringField(_l("Title in English"), validators=[DataRequired(), Length(max=200)])
     title_zh = StringField(_l("Title in Chinese"), validators=[Length(max=200)])
@@ -144,7 +144,7 @@ class StepForm(FlaskForm):
     confirm_void = BooleanField(_l("Yes, void those forms"))
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(min=2, max=64)])
     display_name = StringField(_l("Name shown"), validators=[Length(max=200)])
     role = SelectField(
@@ -157,7 +157,7 @@ class AccountForm(FlaskForm):
     disabled = BooleanField(_l("Disabled (cannot log in; nothing is deleted)"))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("Student list (CSV)"), validators=[FileRequired(_l("Choose a file."))])
     encoding = SelectField(
         _l("Encoding"),

@@ -1,14 +1,11 @@
 """Admin: import the eligible students from an uploaded CSV — preview, confirm, all or nothing.
 
-The same code as the CLI (importing.py). Between preview and confirm the file travels in the page
-itself (base64 in a hidden field), never in a worker's memory or a local file: several workers or
-servers may answer the two requests. It is checked again, under the write lock, at confirm.
+The same code as the CLI (importing.py). Between preview and confirm the file stays on the server
+(uploads.py): the page carries only its random name and a seal, never the file and its passport
+numbers. It is checked again, under the write lock, at confirm.
 """
 
 from __future__ import annotations
-
-import base64
-import binascii
 
 from flask import flash, render_template, request
 from flask_babel import gettext as _
@@ -16,10 +13,13 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 import importing
+import uploads
 from database import write_transaction
 from views.admin import admin_only, bp
 from views.admin.forms import ImportForm
 from views.forms import EmptyForm
+
+PURPOSE = "student-import"
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -44,10 +44,8 @@ def _preview(data: bytes, encoding: str):
     except importing.ImportRefused as refused:
         flash(_("The file was refused: %(why)s", why=str(refused)), "error")
         return render_template("admin/import.html", form=ImportForm()), 400
-    carried = base64.b64encode(data).decode("ascii")
-    return render_template(
-        "admin/import_preview.html", plan=plan, carried=carried, encoding=encoding, button=EmptyForm()
-    )
+    kept = uploads.keep(data, f"{PURPOSE}:{encoding}", current_user.id) if plan.ok and plan.changes_anything else None
+    return render_template("admin/import_preview.html", plan=plan, kept=kept, encoding=encoding, button=EmptyForm())
 
 
 @bp.route("/import/confirm", methods=["POST"])
@@ -56,8 +54,10 @@ def import_confirm():
     if not EmptyForm().validate_on_submit():
         return render_template("admin/import.html", form=ImportForm()), 400
     encoding = request.form.get("encoding", "utf-8")
+    name = request.form.get("upload", "")
     try:
-        data = base64.b64decode(request.form.get("carried", ""), validate=True)
+        data = uploads.take(name, request.form.get("seal", ""), f"{PURPOSE}:{encoding}", current_user.id)
+        uploads.discard(name)  # used once: a second confirm (double click, back button) imports nothing twice
         with write_transaction():
             plan = importing.plan_import(data, encoding)
             if not plan.ok:
@@ -69,7 +69,7 @@ def import_confirm():
                     )
                 )
             result = importing.apply_import(plan, current_user, "upload")
-    except (binascii.Error, importing.ImportRefused) as refused:
+    except (uploads.UploadRefused, importing.ImportRefused) as refused:
         flash(_("Nothing was imported: %(why)s", why=str(refused)), "error")
         return render_template("admin/import.html", form=ImportForm()), 400
     return render_template("admin/import_done.html", result=result)

@@ -24,6 +24,7 @@ from database import db, write_transaction
 from models import AuditEvent, Cohort, Office, Student
 from views.access import int_arg
 from views.admin import admin_only, bp
+from views.forms import FIRST_DAY, LAST_DAY, out_of_range
 
 AUDIT_PAGE_SIZE = 100
 
@@ -185,10 +186,14 @@ def _parse_day(text: str, filters: AuditFilters) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         filters.errors.append(_("“%(text)s” is not a date: write it as YYYY-MM-DD, e.g. 2026-06-25.", text=text))
         return None
+    if not FIRST_DAY <= day <= LAST_DAY:  # 9999-12-31 has no next day to end the range at
+        filters.errors.append(out_of_range(text))
+        return None
+    return day
 
 
 def _who_and_where(filters: AuditFilters) -> None:

@@ -1,15 +1,13 @@
 """An office's tools for many students: hold lists, bulk clearing, and the counter.
 
 reading.py reads the lists, clearance.bulk applies the rules; these views read the request, call
-them, and render. A preview
-writes nothing; its confirm carries the input back in the form (several workers, maybe several
-servers: nothing is kept in memory or on disk between the two) and reads everything again.
+them, and render. A preview writes nothing; until its confirm an uploaded hold list waits on the
+server (uploads.py: the page carries only its name and seal) and pasted IDs travel in the form;
+the confirm reads everything again.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -19,6 +17,7 @@ from flask_login import current_user
 from werkzeug.exceptions import Forbidden, NotFound
 
 import clearance
+import uploads
 from clearance import bulk
 from database import db, write_transaction
 from localized import localized
@@ -57,11 +56,12 @@ class Upload:
     data: bytes
     encoding: str
     filename: str
+    kept: uploads.Kept | None = None  # where the file waits for its confirm (uploads.py)
 
     @property
-    def carried(self) -> str:
-        """The file's bytes for the confirm form's hidden field."""
-        return base64.b64encode(self.data).decode("ascii")
+    def purpose(self) -> str:
+        """What the kept file's seal is bound to besides its bytes: the encoding and name it is read with."""
+        return f"hold-list:{self.encoding}:{self.filename}"
 
 
 def _new_upload() -> Upload:
@@ -81,15 +81,16 @@ def _new_upload() -> Upload:
     return Upload(file.read(MAX_LIST_BYTES + 1), encoding, file.filename[:200])
 
 
-def _carried_upload() -> Upload:
-    encoding = request.form.get("encoding", "")
+def _kept_upload() -> Upload:
+    """The upload a confirm names, read back from the server (and deleted there: a confirm uses it once)."""
+    upload = Upload(b"", request.form.get("encoding", ""), request.form.get("filename", "")[:200])
+    name = request.form.get("upload", "")
     try:
-        data = base64.b64decode(request.form.get("content", ""), validate=True)
-    except (binascii.Error, ValueError):
-        abort(400)
-    if encoding not in ENCODINGS or not data:
-        abort(400)
-    return Upload(data, encoding, request.form.get("filename", "")[:200])
+        upload.data = uploads.take(name, request.form.get("seal", ""), upload.purpose, current_user.id)
+    except uploads.UploadRefused as refused:
+        raise ImportRefused(str(refused)) from None
+    uploads.discard(name)
+    return upload
 
 
 @bp.route("/holds/upload", methods=["GET", "POST"])
@@ -100,10 +101,12 @@ def holds_upload():
         return _page("staff/holds_upload.html", office, plan=None, upload=None)
     confirming = request.form.get("stage") == "confirm"
     try:
-        upload = _carried_upload() if confirming else _new_upload()
+        upload = _kept_upload() if confirming else _new_upload()
         if confirming:
             return _place_holds(office, upload)
         plan = _plan_holds(upload, office)
+        if plan.ok and plan.rows:
+            upload.kept = uploads.keep(upload.data, upload.purpose, current_user.id)
     except ImportRefused as refused:
         flash(_("The file was refused, nothing was placed: %(why)s", why=refused), "error")
         return _page("staff/holds_upload.html", office, plan=None, upload=None)
