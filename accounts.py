@@ -24,7 +24,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 import audit
 import login_limits
 import login_sessions
-from clock import utcnow
+from clearance.window import window_opens_on
+from clock import start_of_day_utc, utcnow
 from database import db
 from models import Account, Office, Role, School
 from wording import say
@@ -100,9 +101,19 @@ def password_matches(account: Account, password: str) -> bool:
 
 
 def initial_password_expired(account: Account) -> bool:
-    """Whether the passport-digit password is too old to use (INITIAL_PASSWORD_DAYS after the account was made)."""
-    days = current_app.config["INITIAL_PASSWORD_DAYS"]
-    return account.created_at is not None and account.created_at + timedelta(days=days) < utcnow()
+    """Whether the passport-digit password is too old to use: INITIAL_PASSWORD_DAYS after the student could first
+    use it, the day their window opens (lists are imported weeks before), or the import if that came later."""
+    if account.created_at is None:
+        return False
+    start = account.created_at
+    if account.student is not None:
+        start = max(start, start_of_day_utc(window_opens_on(account.student)))
+    return start + timedelta(days=current_app.config["INITIAL_PASSWORD_DAYS"]) < utcnow()
+
+
+def is_locked(account: Account) -> bool:
+    """Whether failed logins from some address still lock that address out of this account (admins see it)."""
+    return account.locked_until is not None and account.locked_until > utcnow()
 
 
 @dataclass
@@ -150,8 +161,8 @@ def record_login(attempt: LoginAttempt) -> Account | None:
     """
     account = db.session.get(Account, attempt.account.id) if attempt.account else None
     if account is None:
-        # What was typed may be a password: it reaches the log only as a keyed hash, never as typed.
-        subject = f"(unknown name #{login_limits.name_key(attempt.name)[:12]})"
+        # What was typed may be a password: it never reaches the log (login_failures keeps only a keyed hash).
+        subject = "(not a user name)"
         audit.record("login.failed", None, subject=subject, reason=say("unknown user name"))
         login_limits.record_failure(attempt.name, attempt.address)
         return None
@@ -258,6 +269,7 @@ def reset_to_one_time_password(account: Account, admin: Account) -> str:
     account.password_expires_at = utcnow() + timedelta(days=days)
     account.failed_logins = 0
     account.locked_until = None
+    login_limits.forget_name(account.username)  # the one-time password works from the address that was locked
     login_sessions.end_all(account)
     audit.record(
         "password.reset",

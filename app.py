@@ -13,6 +13,7 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import OperationalError
 
+import accounts
 import cli
 import languages
 import localized
@@ -138,6 +139,7 @@ def _init_templates(app: Flask) -> None:
         role_label=role_label,
         is_student=is_student,
         administers=administers,
+        is_locked=accounts.is_locked,
         certificate_place=certificate_place,
     )
     app.jinja_env.filters["in_words"] = in_words  # history tables: subjects in words, not step:3 / hold:7
@@ -199,12 +201,12 @@ def _server_error(_error):
         return f"Internal Server Error. Reference: {logs.request_id()}", 500, {"Content-Type": "text/plain"}
 
 
-def _database_error(error: OperationalError):
+def _database_error(error: OperationalError | OSError):
     """A full disk answers 503 "nothing was changed" (the write transaction rolled back); other errors are 500s."""
     db.session.rollback()
     if not is_disk_full(error):
         raise error
-    logs.refused("disk-full", 503, level=logging.ERROR, error=error.orig)
+    logs.refused("disk-full", 503, level=logging.ERROR, error=getattr(error, "orig", error))
     return _page(503)
 
 
@@ -213,6 +215,7 @@ def _init_errors(app: Flask) -> None:
         app.register_error_handler(code, lambda _error, code=code: _page(code))
     app.register_error_handler(500, _server_error)
     app.register_error_handler(OperationalError, _database_error)
+    app.register_error_handler(OSError, _database_error)  # a full disk while keeping an upload: the same 503
     app.register_error_handler(CSRFError, lambda _error: _page(400, "csrf"))
 
 

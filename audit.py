@@ -9,11 +9,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from flask_babel import force_locale
 from sqlalchemy import event, insert
 
 import logs
+import wording
 from clock import utcnow
 from database import db
+from languages import DEFAULT as DEFAULT_LANGUAGE
 from models import Account, AuditEvent
 
 log = logging.getLogger(f"{logs.LOGGER}.audit")
@@ -70,8 +73,11 @@ def _log_after_commit(entries: list[dict]) -> None:
 
 @event.listens_for(db.session, "after_commit")
 def _log_committed(session) -> None:
-    for values in session.info.pop(_PENDING, []):
-        log.info(_line(values))
+    pending = session.info.pop(_PENDING, [])
+    if pending:
+        with force_locale(DEFAULT_LANGUAGE):  # what the system said (wording.say), in English words, not JSON
+            for values in pending:
+                log.info(_line(values))
 
 
 @event.listens_for(db.session, "after_soft_rollback")
@@ -90,7 +96,7 @@ def _line(values: dict) -> str:
         student_id=values["student_id"] or "-",
         office_id=values["office_id"] or "-",
         subject=values["subject"],
-        before=values["from_value"],
-        after=values["to_value"],
-        reason=values["reason"],
+        before=wording.read(values["from_value"]),
+        after=wording.read(values["to_value"]),
+        reason=wording.read(values["reason"]),
     )

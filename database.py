@@ -9,6 +9,7 @@ applies and the same code runs unchanged.
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,6 +80,8 @@ def write_transaction() -> Iterator[None]:
 def is_disk_full(error: BaseException) -> bool:
     """Whether a database error says the disk (or the database's size limit) is full: SQLite's SQLITE_FULL,
     PostgreSQL's disk_full (53100)."""
+    if isinstance(error, OSError):
+        return error.errno == errno.ENOSPC  # a file the app writes itself (an upload kept for its confirm)
     if not isinstance(error, DBAPIError):
         return False
     original = error.orig

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -60,6 +61,20 @@ def name_key(name: str) -> str:
     return hmac.new(key, b"login-name\0" + name.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 
+def client_key(address: str) -> str:
+    """What counts as one client: an IPv4 address, or an IPv6 /64 (one subscriber holds a whole /64, and could
+    otherwise guess from a new address every time); an IPv4 address written as IPv6 (::ffff:a.b.c.d) is itself."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped:
+        return str(parsed.ipv4_mapped)
+    if isinstance(parsed, ipaddress.IPv6Address):
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
 def address_window() -> timedelta:
     return timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW"])
 
@@ -70,6 +85,7 @@ def lockout_window() -> timedelta:
 
 def check(name: str, address: str) -> Verdict:
     """Whether an attempt on `name` from `address` may go ahead now; reads only."""
+    address = client_key(address)
     now = utcnow()
     limit = current_app.config["LOGIN_FAILURES_PER_ADDRESS"]
     recent = db.session.scalars(
@@ -110,6 +126,7 @@ def record_failure(name: str, address: str, *, while_locked: bool = False) -> No
     `while_locked`: refused by the lock of this name for this address, so it does not slow the name
     for other addresses (else an attacker locked out could keep the student waiting).
     """
+    address = client_key(address)
     now = utcnow()
     failure = LoginFailure(at=now, address=address, name_key=name_key(name), while_locked=while_locked)
     db.session.add(failure)
@@ -132,6 +149,7 @@ def record_failure(name: str, address: str, *, while_locked: bool = False) -> No
 
 def pair_failures(name: str, address: str) -> int:
     """Failures of this name from this address still counted by the lock."""
+    address = client_key(address)
     since = utcnow() - lockout_window()
     return db.session.scalar(
         select(func.count()).where(
@@ -140,8 +158,14 @@ def pair_failures(name: str, address: str) -> int:
     )
 
 
+def forget_name(name: str) -> None:
+    """An admin's one-time password: no earlier failure on this name counts any more, from any address."""
+    db.session.execute(delete(LoginFailure).where(LoginFailure.name_key == name_key(name)))
+
+
 def forget_failures(name: str, address: str) -> None:
     """A success from this address: its failures on this name no longer count (inside the write transaction)."""
+    address = client_key(address)
     db.session.execute(
         delete(LoginFailure).where(LoginFailure.name_key == name_key(name), LoginFailure.address == address)
     )

@@ -120,7 +120,11 @@ def reachable_from_elsewhere(addresses: Iterable, public_base_url: str, trusted_
     """
     if trusted_proxies or (public_base_url and not is_loopback(urlsplit(public_base_url).hostname)):
         return True
-    return not all(isinstance(address, tuple) and is_loopback(address[0]) for address in addresses)
+    return not _loopback_only(addresses)
+
+
+def _loopback_only(addresses: Iterable) -> bool:
+    return all(isinstance(address, tuple) and is_loopback(address[0]) for address in addresses)
 
 
 def start_refusals(app: Flask, addresses: Iterable) -> list[str]:
@@ -140,6 +144,13 @@ def start_refusals(app: Flask, addresses: Iterable) -> list[str]:
             f"PUBLIC_BASE_URL is not set, and other machines can reach this server ({listening}). Set it to the "
             "address people use (e.g. https://leaving.example.edu): every printed QR code holds it, and requests "
             "for other hosts are refused."
+        )
+    if public and not is_loopback(urlsplit(public).hostname) and not proxies and _loopback_only(addresses):
+        refusals.append(
+            f"PUBLIC_BASE_URL names {urlsplit(public).hostname}, but the server listens only on this machine "
+            f"({listening}) and TRUSTED_PROXIES is 0: behind a proxy every client would look like 127.0.0.1, so five "
+            "wrong passwords from anyone would refuse everyone and lock students out for all. Set TRUSTED_PROXIES to "
+            "the number of proxies in front (docs/OPERATIONS.md)."
         )
     with app.app_context():
         known = published_logins()

@@ -58,8 +58,12 @@ def keep(data: bytes, purpose: str, owner: int) -> Kept:
     forget_old(folder)
     name = secrets.token_hex(16)
     descriptor = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(data)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+    except OSError:  # a full disk: no half-written file stays behind (the app answers 503)
+        (folder / name).unlink(missing_ok=True)
+        raise
     return Kept(name, _seal(purpose, owner, name, data))
 
 
@@ -67,6 +71,7 @@ def take(name: str, seal: str, purpose: str, owner: int) -> bytes:
     """The bytes of a kept upload whose name and seal check out; UploadRefused otherwise."""
     if not NAME.fullmatch(name or ""):
         raise UploadRefused(_l("the file to confirm is not one this server kept: upload it again"))
+    forget_old()  # an hour is an hour even when nobody uploads again
     try:
         data = (_folder() / name).read_bytes()
     except FileNotFoundError:

@@ -328,7 +328,7 @@ def test_one_time_password_expires(client, make_account, clock, app):
 
 # --- The lockout rule, told to everyone (issue 9, item 13) ----------------------------------------
 
-LOCKOUT = "After 5 failed attempts in a row, an account is locked for 15 minutes: then wait and try again."
+LOCKOUT = "After 5 failed attempts from one network, the account is locked on that network for 15 minutes"
 
 
 def test_the_login_page_always_tells_the_lockout_rule_and_reveals_no_account(client, make_student, clock):
@@ -354,7 +354,10 @@ def test_the_login_page_always_tells_the_lockout_rule_and_reveals_no_account(cli
 def test_the_lockout_rule_comes_from_the_configuration_with_plurals_right(client, app):
     app.config.update(LOCKOUT_ATTEMPTS=3, LOCKOUT_MINUTES=1)
     page = client.get("/login").get_data(as_text=True)
-    assert "After 3 failed attempts in a row, an account is locked for 1 minute: then wait" in page
+    assert (
+        "After 3 failed attempts from one network, the account is locked on that network for 1 minute: then wait"
+        in page
+    )
 
 
 # --- The account page (issue 9, item 12) ------------------------------------------------------------

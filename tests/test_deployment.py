@@ -134,6 +134,14 @@ def test_a_public_server_refuses_to_start_while_demo_accounts_keep_their_publish
     assert refusals(app, LOOPBACK, "http://127.0.0.1:8000", TRUSTED_PROXIES=1) != []
 
 
+def test_a_proxy_in_front_without_trusted_proxies_refuses_to_start(app):
+    """Behind nginx on 127.0.0.1 with TRUSTED_PROXIES 0, every client is 127.0.0.1: one guesser would lock all."""
+    [refusal] = refusals(app, LOOPBACK, "https://leaving.example.edu")
+    assert "TRUSTED_PROXIES is 0" in refusal and "leaving.example.edu" in refusal
+    assert refusals(app, LOOPBACK, "https://leaving.example.edu", TRUSTED_PROXIES=1) == []
+    assert refusals(app, EVERY_INTERFACE, "https://leaving.example.edu") == []  # served directly: addresses are real
+
+
 def test_demo_names_with_other_passwords_or_disabled_do_not_stop_a_public_server(app, make_account):
     make_account("admin", role=Role.ADMIN, office_code=None, password="chosen by the university")
     make_account("library", password="library-demo", disabled=True)

@@ -3,7 +3,9 @@ changes nothing and the app recovers, and a backup taken under load is whole."""
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import re
 import sqlite3
 import threading
@@ -403,3 +405,33 @@ def test_the_virtual_environment_has_the_pinned_pip_and_setuptools():
     pinned = dict(re.findall(r"^(PIP|SETUPTOOLS)_VERSION := (\S+)$", makefile, re.MULTILINE))
     assert pinned == {"PIP": version("pip"), "SETUPTOOLS": version("setuptools")}
     assert re.search(r"pip==\$\(PIP_VERSION\) setuptools==\$\(SETUPTOOLS_VERSION\)", makefile)
+
+
+def test_a_full_disk_while_keeping_an_upload_is_the_same_503_and_leaves_no_file(
+    app, admin_client, make_cohort, monkeypatch
+):
+    make_cohort()
+    real_fdopen = os.fdopen
+
+    class FullFile:
+        def __init__(self, file):
+            self.file = file
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+        def write(self, _data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("uploads.os.fdopen", lambda fd, mode: FullFile(real_fdopen(fd, mode)))
+    response = admin_client.post(
+        "/admin/import",
+        data={"file": (io.BytesIO(many_students(3).encode()), "students.csv"), "encoding": "utf-8"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 503
+    assert "The server could not save this; nothing was changed." in response.get_data(as_text=True)
+    assert list((Path(app.config["UPLOAD_FOLDER"])).iterdir()) == []

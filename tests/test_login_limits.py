@@ -5,14 +5,14 @@ passwords, the common-password list, and nothing typed into the name box reachin
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 import accounts
 from database import db
-from models import Account, AuditEvent
+from models import Account, AuditEvent, Role
 from tests.conftest import audit_count, log_in
 
 WRONG = "The student ID (or user name) or the password is not right"
@@ -167,7 +167,7 @@ def test_the_initial_password_expires_after_thirty_days(client, make_student, lo
 def test_the_initial_password_lifetime_is_configurable_and_told_on_the_login_page(app, client, make_student, clock):
     app.config["INITIAL_PASSWORD_DAYS"] = 3
     make_student()
-    assert "The first password works for 3 days after the account is made" in client.get("/login").get_data(
+    assert "The first password works for 3 days from the day your window opens" in client.get("/login").get_data(
         as_text=True
     )
     clock.advance(days=4)
@@ -226,3 +226,53 @@ def test_a_known_name_is_logged_as_itself(client, make_student):
     post_login(client, "1111210101", "000000")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "login.failed"))
     assert event.actor_label == "1111210101"
+
+
+def test_an_initial_password_counts_its_days_from_the_window_not_from_an_early_import(
+    client, make_cohort, make_student, clock
+):
+    later = make_cohort(opens=date(2026, 9, 1), closes=date(2026, 9, 30), certificate_day=date(2026, 9, 30))
+    make_student(cohort=later)  # imported in June, two months before the window opens
+    clock.set(datetime(2026, 9, 20, 2, 0))  # 19 days into the window, 90 after the import
+    assert post_login(client, "1111210101", "345678").status_code == 302
+    client.post("/logout")
+    clock.set(datetime(2026, 10, 2, 2, 0))  # 31 days after the window opened
+    assert WRONG in post_login(client, "1111210101", "345678").get_data(as_text=True)
+
+
+def test_an_admins_one_time_password_works_from_the_address_that_was_locked(client, make_student, make_account, clock):
+    student = make_student(must_change=False)
+    for _ in range(5):
+        post_login(client, "1111210101", "wrong guess", address=STUDENT_HOME)
+    clock.advance(seconds=61)  # past the address's limit; the lock of the name for this address holds 15 minutes
+    assert WRONG in post_login(client, "1111210101", "345678", address=STUDENT_HOME).get_data(as_text=True)
+    admin = make_account("admin", role=Role.ADMIN, office_code=None)
+    log_in(client, admin)
+    assert "locked for one network until" in client.get("/admin/accounts?q=1111210101").get_data(as_text=True)
+    one_time = accounts.reset_to_one_time_password(student.account, admin)
+    db.session.commit()
+    client.post("/logout")
+    assert post_login(client, "1111210101", one_time, address=STUDENT_HOME).status_code == 302
+
+
+def test_the_accounts_page_shows_a_lock_only_while_it_holds(client, make_student, make_account, clock):
+    make_student(must_change=False)
+    for _ in range(5):
+        post_login(client, "1111210101", "wrong guess", address=ATTACKER)
+    log_in(client, make_account("admin", role=Role.ADMIN, office_code=None))
+    assert "locked for one network until" in client.get("/admin/accounts?q=1111210101").get_data(as_text=True)
+    clock.advance(minutes=16)
+    page = client.get("/admin/accounts?q=1111210101").get_data(as_text=True)
+    assert "locked for one network until" not in page and "active" in page
+
+
+def test_one_ipv6_subscriber_is_one_client_and_a_mapped_ipv4_address_is_itself(client, make_student):
+    make_student()
+    for host in range(1, 6):  # five addresses of one /64: one client
+        post_login(client, "nobody", "wrong guess", address=f"2001:db8:1:2::{host}")
+    assert post_login(client, "1111210101", "345678", address="2001:db8:1:2::99").status_code == 429
+    assert post_login(client, "1111210101", "345678", address="2001:db8:1:3::1").status_code == 302  # the next /64
+    client.post("/logout")
+    for _ in range(5):
+        post_login(client, "somebody", "wrong guess", address="::ffff:203.0.113.9")
+    assert post_login(client, "1111210101", "345678", address="203.0.113.9").status_code == 429
