@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlsplit
@@ -13,6 +12,7 @@ from flask_login import current_user, login_required
 
 from clearance import permissions
 from models import Role
+from reading import hidden_characters
 
 
 def role_required(*roles: Role) -> Callable:
@@ -46,12 +46,12 @@ def safe_next(target: str | None) -> str | None:
     """A path on this site to return to, never another host (no open redirect) and nothing a header refuses.
 
     Browsers drop tabs and line breaks from a URL ("/<tab>/evil.example" becomes "//evil.example"), and a line
-    break in a Location header is refused by the server after the change was made: so any control,
-    format or separator character other than a plain space makes the target unsafe (the caller then
+    break in a Location header is refused by the server after the change was made: so a hidden character
+    (reading.is_hidden, the one rule) or any space but a plain one makes the target unsafe (the caller then
     uses its own default).
     """
     target = target or ""
-    if any(unicodedata.category(char)[0] in "CZ" and char != " " for char in target):
+    if hidden_characters(target) or any(char.isspace() and char != " " for char in target):
         return None
     if target.startswith("/") and "\\" not in target and not target.startswith("//") and not urlsplit(target).netloc:
         return target
