@@ -117,7 +117,13 @@ def _init_login(app: Flask) -> None:
             session.clear()
             if language:
                 session["language"] = language
-            flash(gettext("Your session has expired: log in again."), "info")
+            if g.session_expired == login_sessions.ENDED:
+                flash(
+                    gettext("You were logged out here: your account logged out everywhere, or its password changed."),
+                    "info",
+                )
+            else:
+                flash(gettext("Your session has expired: log in again."), "info")
 
 
 def _init_templates(app: Flask) -> None:

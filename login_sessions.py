@@ -55,22 +55,27 @@ def idle_limit(account: Account) -> timedelta:
     return timedelta(minutes=current_app.config[key])
 
 
-def load(token: str) -> tuple[Account | None, LoginSession | None, bool]:
-    """The account and session a token belongs to, if still usable; the last value says it has expired."""
+EXPIRED, ENDED = "expired", "ended"  # why a session the cookie names no longer logs in (the page says so)
+
+
+def load(token: str) -> tuple[Account | None, LoginSession | None, str]:
+    """The account and session a token belongs to, if still usable; else why not: EXPIRED, ENDED (elsewhere) or ""."""
     if not token:
-        return None, None, False
+        return None, None, ""
     row = db.session.execute(
         select(LoginSession, Account).join(Account).where(LoginSession.token_digest == _digest(token))
     ).first()
-    if row is None or row[0].ended_at is not None or row[1].disabled:
-        return None, None, False
+    if row is None or row[1].disabled:
+        return None, None, ""
     record, account = row
+    if record.ended_at is not None:  # "log out everywhere", a password change or an admin's reset elsewhere
+        return None, None, ENDED
     now = utcnow()
     lifetime = timedelta(hours=current_app.config["SESSION_LIFETIME_HOURS"])
     if now - record.last_seen_at > idle_limit(account) or now - record.created_at > lifetime:
-        return None, None, True
+        return None, None, EXPIRED
     account.session_token = token
-    return account, record, False
+    return account, record, ""
 
 
 def needs_touch(record: LoginSession) -> bool:

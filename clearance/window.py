@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from clock import today
 from database import db
-from models import Cohort, Student
+from models import Account, Cohort, Role, Student
 
 
 class Window(enum.StrEnum):
@@ -20,6 +20,12 @@ class Window(enum.StrEnum):
 
 # One student's extension is one day the window is stretched to include (Student.window_extended_until):
 # a day before the cohort's window opens lets the student start earlier, a day after it closes finish later.
+
+
+def kept_out(account: Account) -> Student | None:
+    """The student an account belongs to when their window is not open today (rule 6); None for staff or inside it."""
+    student = account.student if account.role == Role.STUDENT else None
+    return student if student is not None and window_state(student) != Window.OPEN else None
 
 
 def window_opens_on(student: Student) -> date:

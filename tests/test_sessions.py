@@ -51,6 +51,14 @@ def test_log_out_everywhere_ends_every_session_and_is_a_button_on_the_account_pa
     assert db.session.scalar(select(func.count()).where(LoginSession.ended_at.is_(None))) == 0
 
 
+def test_a_browser_logged_out_from_elsewhere_is_told_why(clerks):
+    first, second = clerks
+    first.post("/logout/everywhere")
+    page = second.get("/staff/", follow_redirects=True).get_data(as_text=True)
+    assert "You were logged out here: your account logged out everywhere, or its password changed." in page
+    assert "Your session has expired" not in page
+
+
 def test_a_password_change_ends_every_other_session_and_keeps_this_one(app, clerks):
     first, second = clerks
     response = first.post(

@@ -16,7 +16,6 @@ import clearance
 import login_limits
 import login_sessions
 from database import write_transaction
-from models import Role
 from views.access import landing_endpoint, safe_next
 from views.forms import EmptyForm
 
@@ -45,12 +44,11 @@ def enforce_window_and_password_change():
     """Every request: a student outside their window is stopped; a forced change comes first."""
     if not current_user.is_authenticated:
         return None
-    if current_user.role == Role.STUDENT and current_user.student is not None:
-        student = current_user.student
-        if clearance.window_state(student) != clearance.Window.OPEN and request.endpoint != "static":
-            logout_user()
-            session.clear()
-            return _window_page(student), 403
+    student = clearance.kept_out(current_user)
+    if student is not None and request.endpoint != "static":
+        logout_user()
+        session.clear()
+        return _window_page(student), 403
     if current_user.must_change_password and request.endpoint not in OPEN_WHILE_PASSWORD_MUST_CHANGE:
         return redirect(url_for("auth.change_password"))
     return None
@@ -89,11 +87,7 @@ def login():
             language = None
         with write_transaction():  # short: record the outcome, open the session
             account = accounts.record_login(attempt)
-            window_closed = (
-                account is not None
-                and account.role == Role.STUDENT
-                and clearance.window_state(account.student) != clearance.Window.OPEN
-            )
+            window_closed = account is not None and clearance.kept_out(account) is not None
             if account is not None and not window_closed:
                 login_sessions.start(account, address, request.user_agent.string)
                 if language and account.language is None:
