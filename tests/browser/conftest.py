@@ -66,6 +66,7 @@ def live_server(tmp_path_factory):
         "FORM_SIGNING_KEY": "browser-form",
         # Every journey logs in from 127.0.0.1, a few with a wrong password on purpose: room for them all.
         "LOGIN_FAILURES_PER_ADDRESS": "30",
+        "UPLOAD_FOLDER": str(folder / "uploads"),  # previews kept by the journeys stay out of the project's instance/
     }
     bin_dir = Path(sys.executable).parent
     init = subprocess.run(
