@@ -136,6 +136,27 @@ def housing_work(database: Path) -> tuple[int, list[str]]:
     return step_id, students
 
 
+def clerk_changes(base: str, step_id: int, students: list[str], stop: float):
+    """A housing clerk (its own login session) clearing, then reopening, each of its students in turn until `stop`.
+
+    Yields (student, "clear" or "reopen", HTTP status, seconds taken); status 0 when the clerk could not log in.
+    """
+    browser = Browser(base)
+    if browser.log_in("housing", "housing-demo") != 302:
+        yield "", "login", 0, 0.0
+        return
+    token = browser.token("/account")
+    mine = itertools.cycle(students)
+    while time.monotonic() < stop:
+        student = next(mine)
+        for action, data in (("clear", {}), ("reopen", {"reason": "bench"})):
+            started = time.perf_counter()
+            status, _ = browser.request(
+                f"/staff/students/{student}/steps/{step_id}/{action}", {"csrf_token": token, **data}
+            )
+            yield student, action, status, time.perf_counter() - started
+
+
 def run(base: str, database: Path, seconds: float, flood: bool) -> dict:
     step_id, students = housing_work(database)
     stop = time.monotonic() + seconds
@@ -145,23 +166,14 @@ def run(base: str, database: Path, seconds: float, flood: bool) -> dict:
     lock = threading.Lock()
 
     def staff(number: int) -> None:
-        browser = Browser(base)
-        if browser.log_in("housing", "housing-demo") != 302:
-            errors.append("staff login failed")
-            return
-        token = browser.token("/account")
-        mine = itertools.cycle(students[number::STAFF_CLIENTS])
-        while time.monotonic() < stop:
-            student = next(mine)
-            for action, data in (("clear", {}), ("reopen", {"reason": "bench"})):
-                started = time.perf_counter()
-                status, _ = browser.request(
-                    f"/staff/students/{student}/steps/{step_id}/{action}", {"csrf_token": token, **data}
-                )
-                with lock:
-                    times.append(time.perf_counter() - started)
-                    if status != 302:
-                        errors.append(f"staff {action}: HTTP {status}")
+        for _student, action, status, seconds in clerk_changes(base, step_id, students[number::STAFF_CLIENTS], stop):
+            with lock:
+                if action == "login":
+                    errors.append("staff login failed")
+                    continue
+                times.append(seconds)
+                if status != 302:
+                    errors.append(f"staff {action}: HTTP {status}")
 
     def attacker(number: int) -> None:
         browser = Browser(base, ATTACKER)

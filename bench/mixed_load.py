@@ -13,7 +13,6 @@ change the bench made to it.
 from __future__ import annotations
 
 import csv
-import itertools
 import sqlite3
 import sys
 import tempfile
@@ -21,10 +20,12 @@ import threading
 import time
 from pathlib import Path
 
-from bench.login_flood import PROJECT, Browser, housing_work, start_server
+from bench.login_flood import PROJECT, Browser, clerk_changes, housing_work, start_server
 
 STUDENT_CLIENTS, STAFF_CLIENTS = 12, 4
 NEW_PASSWORD = "Bench-mixed-load-2026"
+AUDITED = {"clear": "step.cleared", "reopen": "step.reopened"}
+STATE_AFTER = {"clear": "cleared", "reopen": "pending"}
 
 
 def passport_passwords() -> dict[str, str]:
@@ -72,29 +73,18 @@ def run(base: str, database: Path, seconds: float) -> dict:
                     errors.append(f"checklist: HTTP {status}")
 
     def clear(number: int) -> None:
-        browser = Browser(base)
-        if browser.log_in("housing", "housing-demo") != 302:
-            errors.append("staff login failed")
-            return
-        token = browser.token("/account")
-        mine = itertools.cycle(students[number::STAFF_CLIENTS])
-        while time.monotonic() < stop:
-            student = next(mine)
-            for action, data, state, audited in (
-                ("clear", {}, "cleared", "step.cleared"),
-                ("reopen", {"reason": "bench"}, "pending", "step.reopened"),
-            ):
-                started = time.perf_counter()
-                status, _ = browser.request(
-                    f"/staff/students/{student}/steps/{step_id}/{action}", {"csrf_token": token, **data}
-                )
-                with lock:
-                    writes.append(time.perf_counter() - started)
-                    if status == 302:
-                        done[audited] += 1
-                        last[student] = state
-                    else:
-                        errors.append(f"staff {action}: HTTP {status}")
+        changes = clerk_changes(base, step_id, students[number::STAFF_CLIENTS], stop)
+        for student, action, status, seconds in changes:
+            with lock:
+                if action == "login":
+                    errors.append("staff login failed")
+                    continue
+                writes.append(seconds)
+                if status == 302:
+                    done[AUDITED[action]] += 1
+                    last[student] = STATE_AFTER[action]
+                else:
+                    errors.append(f"staff {action}: HTTP {status}")
 
     threads = [threading.Thread(target=read, args=(b,)) for b in readers]
     threads += [threading.Thread(target=clear, args=(n,)) for n in range(STAFF_CLIENTS)]
